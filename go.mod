@@ -1,0 +1,16 @@
+module github.com/boardlogin/boardlogin
+
+go 1.26.0
+
+require (
+	github.com/eclipse/paho.mqtt.golang v1.5.1
+	github.com/fxamacker/cbor/v2 v2.9.6
+	github.com/makiuchi-d/gozxing v0.1.1
+	github.com/mochi-mqtt/server/v2 v2.7.9
+	golang.org/x/image v0.47.0
+	golang.org/x/oauth2 v0.37.0
+	periph.io/x/conn/v3 v3.7.2
+	periph.io/x/devices/v3 v3.7.4
+	periph.io/x/host/v3 v3.8.5
+	rsc.io/qr v0.2.0
+)
