@@ -14,3 +14,5 @@ require (
 	periph.io/x/host/v3 v3.8.5
 	rsc.io/qr v0.2.0
 )
+
+require golang.org/x/net v0.44.0 // indirect
