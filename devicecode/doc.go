@@ -1,0 +1,61 @@
+// Package devicecode signs a headless device into Microsoft Entra ID, or any
+// RFC 8628 provider, with the OAuth 2.0 device authorization grant, and keeps
+// tokens for several resources fresh from that one sign-in.
+//
+// # Use
+//
+//	c, err := devicecode.New(devicecode.Config{
+//		ClientID:  "00000000-0000-0000-0000-000000000000",
+//		Authority: devicecode.Authority{Tenant: "contoso.onmicrosoft.com"},
+//		Profiles:  []devicecode.Profile{{Name: "graph", Scopes: []string{"https://graph.microsoft.com/User.Read"}}},
+//		Cache:     tokencache.New("/var/lib/boardlogin/tokens.cbor"),
+//	})
+//	tok, err := c.AcquireSilent(ctx, "graph") // cache, else refresh grant
+//	if devicecode.NeedsSignIn(err) {
+//		dc, err := c.RequestCode(ctx)          // show dc.UserCode, dc.VerificationURI
+//		tok, err = c.PollToken(ctx, dc)        // blocks until approved, declined, expired
+//	}
+//
+// # Protocol
+//
+// Polling follows RFC 8628 §3.5 to the letter: the first poll waits one
+// interval after the code arrived; no two polls are closer than the interval
+// in force; slow_down adds 5 s for the rest of that code; no poll happens
+// after the code's lifetime, measured on the monotonic clock from when the
+// request was sent; connection errors, timeouts, 5xx and 429 are retried with
+// capped, jittered exponential backoff (never sooner than the interval, never
+// sooner than Retry-After) while the code is valid. Every round trip has its
+// own timeout, and cancelling the context returns at once.
+//
+// Entra ID's dialect is absorbed at the decoding edge: numbers as JSON numbers
+// or strings (v1), verification_uri or verification_url, the HTTP 200 reply
+// that carries an error on /devicecode, error bodies in JSON or form encoding,
+// client_info for the home account id. Like MSAL, every request adds
+// openid, profile and offline_access.
+//
+// # Errors
+//
+// Errors are typed: ErrDeclined, ErrBadCode and ErrExpired end one device
+// code (errors.Is); *ServiceError carries the provider's reply (error,
+// description, AADSTS codes, trace and correlation ids); NeedsSignIn,
+// IsConfigError, IsBlockedByPolicy and IsTransient classify any error, and
+// Hint gives the one-line instruction for a person. No error string, fmt
+// verb or slog record of a Token or DeviceCode ever holds a secret.
+//
+// # Time
+//
+// All scheduling goes through the Clock interface. Token.ExpiresAt and
+// DeviceCode.ExpiresAt come from Clock.Now taken when the request was sent:
+// with SystemClock they carry Go's monotonic reading, so a board whose wall
+// clock jumps from 1970 to today when NTP syncs still refreshes on time. The
+// cache stores wall-clock times; on load they are converted back with the
+// clock, and a clock before 2024 makes every cached access token count as
+// expired (the refresh token is kept).
+//
+// # Memory
+//
+// A poll reuses its request body, reads the reply into a pooled buffer and
+// decodes it with a small allocation-free scanner into fixed fields; the
+// default HTTP client keeps one HTTP/1.1 connection alive. See the Poll and
+// Refresh benchmarks, which measure golang.org/x/oauth2 (test-only) beside it.
+package devicecode

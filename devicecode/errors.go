@@ -1,0 +1,239 @@
+package devicecode
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Sentinel errors that end one device code. Test with errors.Is.
+var (
+	// ErrDeclined: the user refused the sign-in (authorization_declined,
+	// RFC 8628 access_denied). Do not retry without user action.
+	ErrDeclined = errors.New("devicecode: the user declined the sign-in")
+	// ErrBadCode: the token endpoint does not know the device code
+	// (bad_verification_code). Request a new code.
+	ErrBadCode = errors.New("devicecode: the provider does not know this device code; request a new one")
+	// ErrExpired: the device code expired (expired_token, v1 code_expired,
+	// or its lifetime ran out on our clock). Request a new code.
+	ErrExpired = errors.New("devicecode: the device code expired before the user signed in; request a new one")
+)
+
+// ServiceError is an error reply of the identity provider, decoded from JSON
+// or form-encoded bodies. Entra ID fills every field; other providers
+// usually only Code and Description.
+//
+// Its Error string carries the server's description (which never contains a
+// device code or token) and a one-line hint of what to do.
+type ServiceError struct {
+	StatusCode    int    // HTTP status (Entra's /devicecode can say 200)
+	Code          string // the OAuth "error" string, e.g. invalid_grant
+	Description   string // error_description, e.g. "AADSTS70016: ..."
+	ErrorCodes    []int  // Entra's error_codes (AADSTS numbers)
+	TraceID       string // Entra's trace_id
+	CorrelationID string // Entra's correlation_id
+	Timestamp     string // Entra's timestamp, as sent
+	ErrorURI      string // error_uri
+	RetryAfter    string // the Retry-After header of a 429 or 503, as sent
+}
+
+// Error returns one line: the endpoint's error, its first AADSTS code, the
+// server's description (trimmed to its first line) and what to do.
+func (e *ServiceError) Error() string {
+	var b strings.Builder
+	b.WriteString("devicecode: ")
+	if e.Code != "" {
+		b.WriteString(e.Code)
+	} else {
+		b.WriteString("http ")
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		if t := http.StatusText(e.StatusCode); t != "" {
+			b.WriteString(" ")
+			b.WriteString(strings.ToLower(t))
+		}
+	}
+	if e.Code != "" && e.StatusCode != 0 && e.StatusCode != http.StatusBadRequest {
+		b.WriteString(" (http ")
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		b.WriteString(")")
+	}
+	if d := firstLine(e.Description); d != "" {
+		b.WriteString(": ")
+		b.WriteString(d)
+	} else if len(e.ErrorCodes) > 0 {
+		b.WriteString(": AADSTS")
+		b.WriteString(strconv.Itoa(e.ErrorCodes[0]))
+	}
+	if h := Hint(e); h != "" {
+		b.WriteString(" (")
+		b.WriteString(h)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// firstLine keeps the first line of s, at most 300 bytes, without control
+// characters: errors are one line.
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// HasCode reports whether the reply lists the AADSTS number code, in
+// error_codes or at the start of the description.
+func (e *ServiceError) HasCode(code int) bool {
+	if slices.Contains(e.ErrorCodes, code) {
+		return true
+	}
+	d, ok := strings.CutPrefix(e.Description, "AADSTS")
+	if !ok {
+		return false
+	}
+	i := 0
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(d[:i])
+	return err == nil && n == code
+}
+
+func (e *ServiceError) hasAny(codes ...int) bool {
+	for _, c := range codes {
+		if e.HasCode(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// Error classes. Each AADSTS list comes from Microsoft's error code table;
+// act on the "error" string first, the numbers are diagnostics.
+var (
+	needsSignInCodes = []int{700082, 70008, 70043, 50173, 50076, 50079, 65001}
+	configCodes      = []int{50059, 90133, 9001023, 90002, 700016, 7000218, 700025}
+	policyCodes      = []int{53003, 530035, 50097, 50005}
+	transientCodes   = []int{50196}
+)
+
+// NeedsSignIn reports whether err means the refresh token (or the cached
+// sign-in) is gone for good and the user must sign in again with a new
+// device code: invalid_grant, interaction_required, or AADSTS 700082,
+// 70043, 50173, 50076, 50079, 65001. Policy blocks are excluded: signing in
+// again would loop.
+func NeedsSignIn(err error) bool {
+	if errors.Is(err, errNoSignIn) {
+		return true
+	}
+	var se *ServiceError
+	if !errors.As(err, &se) {
+		return false
+	}
+	if IsBlockedByPolicy(err) || IsConfigError(err) {
+		return false
+	}
+	return se.Code == "invalid_grant" || se.Code == "interaction_required" || se.hasAny(needsSignInCodes...)
+}
+
+// errNoSignIn is wrapped when no account or refresh token is cached.
+var errNoSignIn = errors.New("devicecode: not signed in; sign in with a device code")
+
+// IsConfigError reports whether err comes from the configuration (tenant,
+// authority host, client id, app registration) rather than from the user or
+// the network: AADSTS 50059, 90133, 9001023, 90002, 700016, 7000218,
+// 700025, or a configuration refused by New. Retrying does not help.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var se *ServiceError
+	return errors.As(err, &se) && (se.hasAny(configCodes...) || se.Code == "unauthorized_client" || se.Code == "invalid_client")
+}
+
+// IsBlockedByPolicy reports whether Conditional Access (or another tenant
+// policy) blocks device code sign-in: AADSTS 53003, 530035, 50097, 50005.
+// Do not loop on new codes; a tenant admin must act.
+func IsBlockedByPolicy(err error) bool {
+	var se *ServiceError
+	return errors.As(err, &se) && se.hasAny(policyCodes...)
+}
+
+// IsTransient reports whether retrying later may succeed: HTTP 5xx, 429,
+// AADSTS50196 (loop detected), a timeout or a connection error.
+func IsTransient(err error) bool {
+	var te *TransportError
+	if errors.As(err, &te) {
+		return true
+	}
+	var se *ServiceError
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.StatusCode >= 500 || se.StatusCode == http.StatusTooManyRequests || se.hasAny(transientCodes...) ||
+		se.Code == "temporarily_unavailable" || se.Code == "server_error"
+}
+
+// Hint returns a one-line instruction for a person, by error class, or "" when
+// err has no known class.
+func Hint(err error) string {
+	var se *ServiceError
+	if errors.As(err, &se) {
+		switch {
+		case se.hasAny(50059, 90133, 9001023):
+			return "configure a tenant id or domain; device code sign-in needs a tenant"
+		case se.HasCode(90002):
+			return "check the tenant and the authority host (sovereign cloud?)"
+		case se.HasCode(700016) || se.Code == "invalid_client":
+			return "check the client id and that the app is registered in this tenant"
+		case se.HasCode(7000218) || se.Code == "unauthorized_client":
+			return `enable "Allow public client flows" on the app registration`
+		case se.HasCode(700025):
+			return "the app is a public client: remove the client secret from the configuration"
+		}
+	}
+	switch {
+	case IsBlockedByPolicy(err):
+		return "a tenant policy blocks device code sign-in; ask the tenant admin, retrying will not help"
+	case NeedsSignIn(err):
+		return "sign in again with a new device code"
+	case IsTransient(err):
+		return "the provider or network is unavailable; retrying later"
+	}
+	return ""
+}
+
+// ConfigError is a configuration refused before any request.
+type ConfigError struct {
+	Field  string // the Config field at fault
+	Reason string // what is wrong and what to do, one line
+}
+
+func (e *ConfigError) Error() string {
+	return "devicecode: " + e.Field + ": " + e.Reason
+}
+
+// TransportError is a failed round trip: connection refused or reset, TLS
+// failure, timeout, or a reply that could not be read. It is transient.
+type TransportError struct {
+	Op  string // "device authorization", "token", "discovery"
+	Err error
+}
+
+func (e *TransportError) Error() string {
+	return "devicecode: " + e.Op + " request failed: " + e.Err.Error()
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
