@@ -1,0 +1,64 @@
+package display
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"sync"
+
+	"periph.io/x/conn/v3/display"
+	"periph.io/x/devices/v3/ssd1306/image1bit"
+)
+
+// PNGSink is a display.Drawer that writes every frame it is given to a PNG
+// file: for development without a panel, and for the README's pictures.
+// If path holds a %d verb (frame-%03d.png) each frame gets the next number;
+// otherwise each frame replaces the file (written to a temporary file and
+// renamed, so a viewer never sees half a frame).
+type PNGSink struct {
+	path string
+	rect image.Rectangle
+
+	mu     sync.Mutex
+	frame  *image.Paletted
+	frames int
+}
+
+var _ display.Drawer = (*PNGSink)(nil)
+
+// NewPNGSink returns a sink of width x height pixels writing to path.
+func NewPNGSink(path string, width, height int) (*PNGSink, error) {
+	if path == "" {
+		return nil, errors.New("display: png sink needs a file path")
+	}
+	if width < 1 || height < 1 || width > 4096 || height > 4096 {
+		return nil, fmt.Errorf("display: png size %dx%d is out of range 1..4096", width, height)
+	}
+	r := image.Rect(0, 0, width, height)
+	return &PNGSink{path: path, rect: r, frame: image.NewPaletted(r, color.Palette{color.Black, color.White})}, nil
+}
+
+// String names the sink.
+func (p *PNGSink) String() string { return "png:" + p.path }
+
+// Halt does nothing: a file needs no power-down.
+func (p *PNGSink) Halt() error { return nil }
+
+// ColorModel is 1 bit, like the panels it stands in for.
+func (p *PNGSink) ColorModel() color.Model { return image1bit.BitModel }
+
+// Bounds is the sink's size.
+func (p *PNGSink) Bounds() image.Rectangle { return p.rect }
+
+// Draw updates the frame and writes it.
+func (p *PNGSink) Draw(dst image.Rectangle, src image.Image, sp image.Point) error {
+	return nil
+}
+
+// Frames is the number of frames written so far.
+func (p *PNGSink) Frames() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.frames
+}
