@@ -1,6 +1,7 @@
 package tokencache
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -10,10 +11,12 @@ import (
 )
 
 // Snapshot and AccessToken implement fmt.Formatter, fmt.Stringer,
-// fmt.GoStringer and slog.LogValuer so that no verb of fmt (%v, %+v, %#v,
-// %s, %q, %x, %d...) and no slog handler ever prints a token. Without
-// Format, a verb such as %d would print the struct field by field, token
-// included.
+// fmt.GoStringer, slog.LogValuer and json.Marshaler so that no verb of fmt
+// (%v, %+v, %#v, %s, %q, %x, %d...), no slog handler and no JSON encoding
+// ever prints a token. Without Format, a verb such as %d would print the
+// struct field by field, token included; without MarshalJSON, slog's JSON
+// handler would print a map[string]AccessToken in full. Code that must
+// publish a token (the MQTT payload) builds its own struct from the fields.
 var (
 	_ fmt.Formatter  = Snapshot{}
 	_ fmt.Stringer   = Snapshot{}
@@ -97,4 +100,26 @@ func timeString(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// MarshalJSON encodes the snapshot with its tokens redacted.
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ClientID     string                 `json:"client_id"`
+		Authority    string                 `json:"authority"`
+		Account      Account                `json:"account"`
+		RefreshToken string                 `json:"refresh_token"`
+		AccessTokens map[string]AccessToken `json:"access_tokens"`
+	}{s.ClientID, s.Authority, s.Account, redacted(s.RefreshToken), s.AccessTokens})
+}
+
+// MarshalJSON encodes the access token with the token itself redacted.
+func (t AccessToken) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Token     string    `json:"token"`
+		TokenType string    `json:"token_type"`
+		Scopes    []string  `json:"scopes"`
+		ExpiresAt time.Time `json:"expires_at"`
+		RefreshAt time.Time `json:"refresh_at"`
+	}{redacted(t.Token), t.TokenType, t.Scopes, t.ExpiresAt, t.RefreshAt})
 }
