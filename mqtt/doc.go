@@ -1,0 +1,27 @@
+// Package mqtt publishes the agent's state and access tokens to local MQTT
+// consumers, and reads them back for scripts. It is the only package of
+// boardlogin that imports paho (github.com/eclipse/paho.mqtt.golang); its API
+// is small, context-aware and uses plain types, so cmd/agent never sees paho.
+//
+// The topics follow the v1 contract (DESIGN.md §3), under a prefix that
+// defaults to "devicecode/<hostname>":
+//
+//	<prefix>/status          retained, "online" / "offline" (the LWT)
+//	<prefix>/state           retained, JSON State
+//	<prefix>/token/<profile> retained, QoS 1, JSON (default) or CBOR Token
+//	<prefix>/cmd/signout     subscribed; any payload asks for a sign-out
+//
+// Only what a consumer needs leaves the board: the types here have no field
+// for refresh tokens, id tokens or device codes, so they cannot be published.
+//
+// Robustness: Dial returns at once even when the broker is down and keeps
+// connecting in the background with a capped, jittered backoff. The package
+// runs its own connection loop instead of paho's AutoReconnect and
+// ConnectRetry: each connection is a fresh paho client with a clean session,
+// so paho's store never replays stale publishes, and nothing queues while the
+// broker is away. Instead the Client remembers the latest state and the
+// latest token of each profile (memory bounded by the number of profiles) and
+// republishes them on every (re)connect, after "online". A token that expired
+// meanwhile is cleared (an empty retained message) instead. Every publish
+// waits for its PUBACK with a timeout, so failures surface as errors.
+package mqtt
