@@ -1,7 +1,6 @@
 package display
 
 import (
-	"image"
 	"sync"
 
 	"golang.org/x/image/font"
@@ -40,7 +39,7 @@ func (f *bitFont) capHeight() int { return f.top }
 
 // draw writes s (ASCII; anything else draws as '?') with the dot at
 // (x, baseline), ink on or background.
-func (f *bitFont) draw(c canvas, x, baseline int, s string, on bool) {
+func (f *bitFont) draw(c canvas, x, baseline int, s []byte, on bool) {
 	for i := 0; i < len(s); i++ {
 		if x >= c.w {
 			return
@@ -145,5 +144,3 @@ func fitBig(n, w, h int) *bitFont {
 	}
 	return nil
 }
-
-var _ = image.Point{}

@@ -5,6 +5,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"periph.io/x/conn/v3/display"
@@ -53,7 +58,53 @@ func (p *PNGSink) Bounds() image.Rectangle { return p.rect }
 
 // Draw updates the frame and writes it.
 func (p *PNGSink) Draw(dst image.Rectangle, src image.Image, sp image.Point) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	draw.Draw(p.frame, dst, src, sp, draw.Src)
+	path := p.path
+	if strings.Contains(path, "%") {
+		path = fmt.Sprintf(path, p.frames)
+	}
+	if err := writePNG(path, p.frame); err != nil {
+		return err
+	}
+	p.frames++
 	return nil
+}
+
+// writePNG writes img to path through a temporary file and a rename.
+func writePNG(path string, img image.Image) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*")
+	if err != nil {
+		return fmt.Errorf("display: png: %w", err)
+	}
+	defer os.Remove(f.Name()) // fails harmlessly after the rename
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("display: png: encode %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("display: png: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("display: png: %w", err)
+	}
+	return nil
+}
+
+// NewPNGScreen is a PixelScreen on a PNGSink: a panel-less screen for
+// development (config name "png").
+func NewPNGScreen(path string, width, height int, opts PixelOptions) (*PixelScreen, error) {
+	s, err := NewPNGSink(path, width, height)
+	if err != nil {
+		return nil, err
+	}
+	return NewPixelScreen(s, opts)
 }
 
 // Frames is the number of frames written so far.

@@ -1,7 +1,9 @@
 package display
 
 import (
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -11,9 +13,10 @@ type TerminalOptions struct {
 	// Now is the clock Show draws with. Default time.Now.
 	Now func() time.Time
 	// TTY says the writer is a terminal: the view is redrawn in place with
-	// ANSI escape codes, and the QR code gets explicit colours as
-	// `qrencode -t ANSIUTF8` does. When false (a log file, journald) no
-	// escape code is written: each changed view is appended as plain UTF-8.
+	// ANSI escape codes, the countdown ticks, and the QR code gets explicit
+	// colours as `qrencode -t ANSIUTF8` does. When false (a pipe, a log
+	// file, journald) no escape code is ever written: each new view is
+	// appended once as plain UTF-8 with the minutes left at that moment.
 	TTY bool
 	// NoQR leaves out the QR code.
 	NoQR bool
@@ -25,10 +28,11 @@ type Terminal struct {
 	w    io.Writer
 	opts TerminalOptions
 
-	mu    sync.Mutex
-	view  View
-	last  string // the text on screen
-	lines int    // its line count, to move back up over it
+	mu     sync.Mutex
+	view   View
+	shown  bool
+	last   string // the text on screen
+	closed bool
 }
 
 var _ Screen = (*Terminal)(nil)
@@ -43,10 +47,183 @@ func NewTerminal(w io.Writer, opts TerminalOptions) *Terminal {
 }
 
 // Show writes v when its text differs from what is shown.
-func (t *Terminal) Show(v View) error { return nil }
+func (t *Terminal) Show(v View) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.shown && v == t.view && !t.opts.TTY {
+		return nil
+	}
+	t.view, t.shown = v, true
+	return t.redraw(t.opts.Now())
+}
 
-// Tick rewrites the view when the minutes left changed (TTY only).
-func (t *Terminal) Tick(now time.Time) error { return nil }
+// Tick rewrites the view when its countdown changed, on a TTY only: a log
+// gets one copy of each view, not one a minute.
+func (t *Terminal) Tick(now time.Time) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.shown || !t.opts.TTY {
+		return nil
+	}
+	return t.redraw(now)
+}
 
-// Close ends the terminal's use; it writes nothing.
-func (t *Terminal) Close() error { return nil }
+// Close ends the terminal's use; it writes nothing, so the last view stays
+// readable.
+func (t *Terminal) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	return nil
+}
+
+func (t *Terminal) redraw(now time.Time) error {
+	if t.closed {
+		return fmt.Errorf("display: terminal is closed")
+	}
+	text := TerminalText(t.view, now, t.opts)
+	if text == t.last {
+		return nil
+	}
+	var b strings.Builder
+	if t.opts.TTY && t.last != "" {
+		// Back to the first line of the previous view, then clear to the
+		// end of the screen: one write, no blank frame in between.
+		fmt.Fprintf(&b, "\x1b[%dF\x1b[J", strings.Count(t.last, "\n"))
+	}
+	b.WriteString(text)
+	t.last = "" // unknown until the write succeeds
+	if _, err := io.WriteString(t.w, b.String()); err != nil {
+		return fmt.Errorf("display: write to terminal: %w", err)
+	}
+	t.last = text
+	return nil
+}
+
+// TerminalText is the pure terminal layout: v at time now as lines of
+// UTF-8, each ending in a newline. With o.TTY the QR code carries ANSI
+// colours and the countdown is a bar; without, there is no escape code.
+func TerminalText(v View, now time.Time, o TerminalOptions) string {
+	var b strings.Builder
+	b.WriteString("\n")
+	if v.State != AwaitingUser {
+		title, sentences := message(v)
+		if v.State == SignedIn {
+			title = "Signed in as"
+			sentences[1] = string(appendTokenLeft(nil, v, now))
+		}
+		fmt.Fprintf(&b, "  %s\n", title)
+		for _, s := range sentences {
+			if strings.TrimSpace(s) != "" {
+				fmt.Fprintf(&b, "  %s\n", oneLine(s))
+			}
+		}
+		b.WriteString("\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "  To sign in, open %s\n  and enter the code:\n\n", oneLine(v.VerificationURI))
+	code := string(appendASCII(nil, v.UserCode))
+	blockLetters(&b, code)
+	fmt.Fprintf(&b, "\n  %s\n", code)
+	if !v.ExpiresAt.IsZero() {
+		if o.TTY {
+			fmt.Fprintf(&b, "  %s %s\n", textBar(v, now, 30), appendLeft(nil, v, now))
+		} else {
+			fmt.Fprintf(&b, "  %s\n", appendLeft(nil, v, now))
+		}
+	}
+	if target := qrTarget(v); !o.NoQR && target != "" {
+		if c := qrCode(target); c != nil {
+			b.WriteString("\n")
+			if v.VerificationURIComplete != "" {
+				b.WriteString("  Or scan this code (it includes the code):\n")
+			} else {
+				b.WriteString("  Or scan this code:\n")
+			}
+			qrHalfBlocks(&b, c.Size, c.Black, o.TTY)
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// oneLine sanitises s for a terminal: control characters (escape codes
+// included) become '?', so a View cannot move the cursor.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// textBar is the countdown as n cells of full and light shade blocks.
+func textBar(v View, now time.Time, n int) string {
+	total := v.ExpiresAt.Sub(v.Issued)
+	if v.Issued.IsZero() || total <= 0 {
+		total = 15 * time.Minute
+	}
+	full := int(int64(n) * int64(min(remaining(v, now), total)) / int64(total))
+	return strings.Repeat("█", full) + strings.Repeat("░", n-full)
+}
+
+// halfBlock returns the character for a pair of vertically stacked cells.
+func halfBlock(top, bottom bool) string {
+	switch {
+	case top && bottom:
+		return "█"
+	case top:
+		return "▀"
+	case bottom:
+		return "▄"
+	}
+	return " "
+}
+
+// blockLetters writes s in the 8x8 matrix font, two pixel rows per line
+// with half blocks, at most 9 characters (72 columns) per band.
+func blockLetters(b *strings.Builder, s string) {
+	for len(s) > 0 {
+		part := s[:min(len(s), 9)]
+		s = s[len(part):]
+		for row := 0; row < 8; row += 2 {
+			b.WriteString("  ")
+			line := ""
+			for i := 0; i < len(part); i++ {
+				g := &matrixGlyphs[part[i]-0x20]
+				for col := 0; col < 8; col++ {
+					m := byte(0x80 >> col)
+					line += halfBlock(g[row]&m != 0, g[row+1]&m != 0)
+				}
+			}
+			b.WriteString(strings.TrimRight(line, " "))
+			b.WriteString("\n")
+		}
+	}
+}
+
+// qrHalfBlocks draws a QR code as `qrencode -t UTF8` does: two modules per
+// character, light modules as the (light) foreground, a 2-module quiet
+// zone. On a TTY each line is wrapped in white-on-black colours (as
+// ANSIUTF8 does), so it scans on light terminal themes too.
+func qrHalfBlocks(b *strings.Builder, size int, black func(x, y int) bool, tty bool) {
+	const quiet = 2
+	light := func(x, y int) bool {
+		return !black(x-quiet, y-quiet) // outside the symbol is light
+	}
+	n := size + 2*quiet
+	for y := 0; y < n; y += 2 {
+		b.WriteString("  ")
+		if tty {
+			b.WriteString("\x1b[40;97m")
+		}
+		for x := 0; x < n; x++ {
+			b.WriteString(halfBlock(light(x, y), y+1 < n && light(x, y+1)))
+		}
+		if tty {
+			b.WriteString("\x1b[0m")
+		}
+		b.WriteString("\n")
+	}
+}
