@@ -90,7 +90,7 @@ func (k viewKind) String() string { return viewNames[k] }
 type view struct {
 	Kind                                        viewKind
 	UserCode, VerificationURI, VerificationURIC string
-	ExpiresAt                                   time.Time // wall clock, for the countdown
+	ExpiresAt, Issued                           time.Time // code: the countdown; signed in: the token expiry
 	Account                                     string
 	Message                                     string
 }
@@ -170,7 +170,7 @@ type supervisor struct {
 	secret func(string)
 
 	sess       *session
-	published  map[string]bool // profiles with a retained token
+	published  map[string]string // profile -> access token retained at the broker
 	lastView   view
 	screenFail bool
 }
@@ -266,7 +266,7 @@ func (s *supervisor) fill() {
 		s.secret = func(string) {}
 	}
 	if s.published == nil {
-		s.published = map[string]bool{}
+		s.published = map[string]string{}
 	}
 }
 
@@ -402,7 +402,7 @@ func (s *supervisor) deviceCode(ctx context.Context) step {
 		s.log.Info("device code", "user_code", code.UserCode, "verification_uri", code.VerificationURI,
 			"expires_at", code.ExpiresAt.UTC().Format(time.RFC3339))
 		s.show(view{Kind: viewCode, UserCode: code.UserCode, VerificationURI: code.VerificationURI,
-			VerificationURIC: code.VerificationURIComplete, ExpiresAt: code.ExpiresAt})
+			VerificationURIC: code.VerificationURIComplete, ExpiresAt: code.ExpiresAt, Issued: s.clk.Now()})
 		s.state(agentState{State: "awaiting_user", UserCode: code.UserCode, VerificationURI: code.VerificationURI,
 			VerificationURIC: code.VerificationURIComplete, ExpiresAt: code.ExpiresAt})
 
@@ -504,22 +504,32 @@ func (s *supervisor) signedIn(ctx context.Context) step {
 	sess := s.sess
 	for _, t := range sess.Tokens {
 		s.secret(t.AccessToken)
+		if s.published[t.Profile] == t.AccessToken {
+			continue // the engine handed out its cached token: nothing new
+		}
 		if err := s.pub.PublishToken(t, sess.Account); err != nil {
 			s.log.Warn("cannot publish token", "profile", t.Profile, "err", err)
 		} else {
-			s.published[t.Profile] = true
+			s.published[t.Profile] = t.AccessToken
 		}
 	}
-	s.show(view{Kind: viewSignedIn, Account: sess.Account.Username})
+	var expiry time.Time
+	for _, t := range sess.Tokens {
+		if expiry.IsZero() || t.ExpiresAt.Before(expiry) {
+			expiry = t.ExpiresAt
+		}
+	}
+	s.show(view{Kind: viewSignedIn, Account: sess.Account.Username, ExpiresAt: expiry})
 	s.state(agentState{State: "signed_in", Account: sess.Account.Username})
 	return s.refreshing(0)
 }
 
-// refreshDue is when the first token of sess should be refreshed: at
-// RefreshAt when the provider sent refresh_in, else RefreshMargin before
-// expiry but never later than half way through a short lifetime.
-func refreshDue(now time.Time, toks []tokenInfo, margin time.Duration) time.Time {
-	var due time.Time
+// refreshDue is when the first token of toks should be refreshed, and how
+// much slack is left after that before it expires: at RefreshAt when the
+// provider sent refresh_in, else RefreshMargin before expiry (the engine
+// hands out its cached token until then), but half way through a lifetime
+// shorter than twice the margin.
+func refreshDue(now time.Time, toks []tokenInfo, margin time.Duration) (due time.Time, slack time.Duration) {
 	for _, t := range toks {
 		d := t.RefreshAt
 		if d.IsZero() || !d.Before(t.ExpiresAt) {
@@ -530,10 +540,10 @@ func refreshDue(now time.Time, toks []tokenInfo, margin time.Duration) time.Time
 			d = t.ExpiresAt.Add(-m)
 		}
 		if due.IsZero() || d.Before(due) {
-			due = d
+			due, slack = d, t.ExpiresAt.Sub(d)
 		}
 	}
-	return due
+	return due, slack
 }
 
 // refreshing sleeps until the refresh is due (wall-clock due time turned
@@ -545,17 +555,16 @@ func (s *supervisor) refreshing(attempt int) step {
 		now := s.clk.Now()
 		var d time.Duration
 		if attempt == 0 {
-			d = refreshDue(now, s.sess.Tokens, s.opts.RefreshMargin).Sub(now)
-			// Refresh early by up to a tenth so a fleet spreads out.
-			if d > 0 {
-				d -= s.jitter(d / 10)
-			}
+			due, slack := refreshDue(now, s.sess.Tokens, s.opts.RefreshMargin)
+			// Refresh up to a quarter of the slack late (never before the
+			// engine would refresh) so a fleet spreads out.
+			d = due.Sub(now) + s.jitter(slack/4+1)
 		} else {
 			d = backoff(attempt-1, s.opts.RetryMin, s.opts.RetryMax)
 			d = d/2 + s.jitter(d/2+1)
 			// Wake at the first expiry to clear that token.
 			for _, t := range s.sess.Tokens {
-				if s.published[t.Profile] {
+				if s.published[t.Profile] != "" {
 					if left := t.ExpiresAt.Sub(now); left < d {
 						d = left
 					}
@@ -571,6 +580,10 @@ func (s *supervisor) refreshing(attempt int) step {
 			return nil
 		case wokeSignOut:
 			return s.signOut
+		case wokeButton:
+			if attempt == 0 {
+				return s.signedIn // a short press shows the status again
+			}
 		}
 		s.expireTokens()
 		sess, err := s.eng.AcquireSilent(ctx)
@@ -603,7 +616,7 @@ func (s *supervisor) expireTokens() {
 	}
 	now := s.clk.Now()
 	for _, t := range s.sess.Tokens {
-		if s.published[t.Profile] && !now.Before(t.ExpiresAt) {
+		if s.published[t.Profile] != "" && !now.Before(t.ExpiresAt) {
 			s.log.Warn("token expired before a refresh succeeded: cleared", "profile", t.Profile)
 			s.clear(t.Profile)
 		}

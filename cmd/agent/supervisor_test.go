@@ -25,11 +25,19 @@ type fakeClock struct {
 	tr   *trace
 	now  time.Time
 	jump func(now time.Time) time.Time // optional: an NTP step
+	// pressOn: a wait of this long ends with a button press instead.
+	pressOn time.Duration
+	button  chan struct{}
 }
 
 func (c *fakeClock) Now() time.Time { return c.now }
 func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	c.tr.add("wait %s", d)
+	if c.pressOn != 0 && d == c.pressOn {
+		c.tr.add("button")
+		c.button <- struct{}{}
+		return nil
+	}
 	c.now = c.now.Add(d)
 	if c.jump != nil {
 		c.now = c.jump(c.now)
@@ -120,7 +128,7 @@ func (p *fakePub) PublishToken(t tokenInfo, a account) error {
 	p.tr.add("token %s %s", t.Profile, t.AccessToken)
 	return nil
 }
-func (p *fakePub) ClearToken(profile string) error { p.tr.add("clear %s", profile); return nil }
+func (p *fakePub) ClearToken(profile string) error  { p.tr.add("clear %s", profile); return nil }
 func (p *fakePub) SignOutRequests() <-chan struct{} { return p.signout }
 func (p *fakePub) Close() error                     { p.tr.add("offline"); return nil }
 
@@ -159,6 +167,7 @@ func runSupervisor(t *testing.T, script []call, opts supervisorOpts, clk *fakeCl
 	defer cancel()
 	pub := &fakePub{tr: tr, signout: make(chan struct{}, 4)}
 	button := make(chan struct{}, 4)
+	clk.button = button
 	eng := &fakeEngine{t: t, tr: tr, clk: clk, script: script, cancel: cancel, pub: pub, button: button}
 	s := &supervisor{eng: eng, pub: pub, scr: &fakeScreen{tr: tr}, clk: clk, button: button,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), opts: opts}
@@ -181,9 +190,10 @@ func TestSupervisorTransitions(t *testing.T) {
 	start := []string{"view starting", "state starting"}
 	end := []string{"view stopped boardlogin stopped", "offline"}
 	tests := []struct {
-		name   string
-		script []call
-		want   []string
+		name    string
+		script  []call
+		pressOn time.Duration
+		want    []string
 	}{{
 		name:   "silent sign-in publishes and sleeps until 5 minutes before expiry",
 		script: []call{{op: "silent", sess: sess(t0, time.Hour, "AT1")}},
@@ -205,7 +215,12 @@ func TestSupervisorTransitions(t *testing.T) {
 			// a 10 minute token refreshes half way, not 5 minutes early
 			"wait 5m0s", "silent: end of script", "clear graph"},
 	}, {
-		name: "refresh token dead: tokens cleared, then a device code",
+		name:   "the engine's cached token again is not republished",
+		script: []call{{op: "silent", sess: sess(t0, time.Hour, "AT1")}, {op: "silent", sess: sess(t0, time.Hour, "AT1")}},
+		want: []string{"silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in", "wait 55m0s",
+			"silent -> ok", "view signed-in ada@example.test", "state signed_in", "wait 2m30s", "silent: end of script", "clear graph"},
+	}, {
+		name:   "refresh token dead: tokens cleared, then a device code",
 		script: []call{{op: "silent", sess: sess(t0, time.Hour, "AT1")}, {op: "silent", err: errNeedsSignIn}, {op: "code"}},
 		want: []string{"silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in", "wait 55m0s",
 			"silent -> no refresh token", "clear graph", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
@@ -230,19 +245,25 @@ func TestSupervisorTransitions(t *testing.T) {
 	}, {
 		name: "idle ends early on a button press",
 		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", err: errExpired},
-			{op: "code"}, {op: "poll", err: errExpired, button: true}, {op: "code"}},
+			{op: "code"}, {op: "poll", err: errExpired}, {op: "code"}},
+		pressOn: time.Hour,
 		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> code expired",
 			"code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> code expired",
 			"view idle 2 codes expired unused: press the button for a new code", "state error 2 codes expired unused: press the button for a new code",
+			"wait 1h0m0s", "button", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
+	}, {
+		name:   "a button press while polling: a fresh code",
+		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", block: true, button: true}, {op: "code"}},
+		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> ok",
 			"code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
 	}, {
-		name: "declined: a clear view, a pause, a new code",
+		name:   "declined: a clear view, a pause, a new code",
 		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", err: errDeclined}, {op: "code"}},
 		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> sign-in declined",
 			"view declined sign-in declined", "state error sign-in declined", "wait 20s",
 			"code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
 	}, {
-		name: "bad code: same as declined",
+		name:   "bad code: same as declined",
 		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", err: cerr(classBadCode, "code not known")}, {op: "code"}},
 		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> code not known",
 			"view declined code not known", "state error code not known", "wait 20s",
@@ -265,7 +286,7 @@ func TestSupervisorTransitions(t *testing.T) {
 			"silent -> network down", "view error network down", "state error network down", "wait 2s",
 			"silent -> network down", "view error network down", "state error network down", "wait 4s", "silent: end of script"},
 	}, {
-		name: "sign-out command while signed in: cleared, cache removed, new code",
+		name:   "sign-out command while signed in: cleared, cache removed, new code",
 		script: []call{{op: "silent", sess: sess(t0, time.Hour, "AT1"), signout: true}, {op: "signout"}, {op: "code"}},
 		want: []string{"silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in",
 			"clear graph", "signout -> ok", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
@@ -278,7 +299,7 @@ func TestSupervisorTransitions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tr := &trace{}
-			got := runSupervisor(t, tt.script, opts, &fakeClock{tr: tr, now: t0}, tr)
+			got := runSupervisor(t, tt.script, opts, &fakeClock{tr: tr, now: t0, pressOn: tt.pressOn}, tr)
 			want := append(append(append([]string{}, start...), tt.want...), end...)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("trace:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
@@ -319,7 +340,8 @@ func TestRefreshDue(t *testing.T) {
 		{"already expired", []tokenInfo{{ExpiresAt: t0.Add(-time.Minute)}}, -time.Minute},
 	}
 	for _, tt := range tests {
-		if got := refreshDue(t0, tt.toks, 5*time.Minute).Sub(t0); got != tt.want {
+		if due, _ := refreshDue(t0, tt.toks, 5*time.Minute); due.Sub(t0) != tt.want {
+			got := due.Sub(t0)
 			t.Errorf("%s: due in %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/boardlogin/boardlogin/devicecode"
+)
+
+// engineAdapter gives the supervisor one session over every profile of a
+// devicecode.Client, and sorts its errors into classes.
+type engineAdapter struct {
+	c        *devicecode.Client
+	profiles []string
+}
+
+var _ engine = (*engineAdapter)(nil)
+
+func (e *engineAdapter) AcquireSilent(ctx context.Context) (*session, error) {
+	return e.collect(ctx, nil)
+}
+
+// collect builds a session from first (a token PollToken returned) and the
+// other profiles' tokens, which come from the refresh token.
+func (e *engineAdapter) collect(ctx context.Context, first *devicecode.Token) (*session, error) {
+	s := &session{}
+	for _, p := range e.profiles {
+		tok := first
+		if tok == nil || tok.Profile != p {
+			var err error
+			tok, err = e.c.AcquireSilent(ctx, p)
+			if err != nil {
+				return nil, classify(err)
+			}
+		}
+		if s.Account.Username == "" {
+			a := tok.Account
+			s.Account = account{Username: a.Username, Name: a.Name, TenantID: a.TenantID, ObjectID: a.ObjectID}
+		}
+		s.Tokens = append(s.Tokens, tokenInfo{Profile: p, AccessToken: tok.AccessToken, TokenType: tok.TokenType,
+			Scopes: tok.Scopes, ExpiresAt: tok.ExpiresAt, RefreshAt: tok.RefreshAt})
+	}
+	return s, nil
+}
+
+func (e *engineAdapter) RequestCode(ctx context.Context) (*codeInfo, error) {
+	dc, err := e.c.RequestCode(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &codeInfo{UserCode: dc.UserCode, VerificationURI: dc.VerificationURI,
+		VerificationURIComplete: dc.VerificationURIComplete, Message: dc.Message,
+		ExpiresAt: dc.ExpiresAt, Interval: dc.Interval, handle: dc}, nil
+}
+
+func (e *engineAdapter) PollToken(ctx context.Context, c *codeInfo) (*session, error) {
+	dc, ok := c.handle.(*devicecode.DeviceCode)
+	if !ok {
+		return nil, errors.New("agent: poll without a device code")
+	}
+	tok, err := e.c.PollToken(ctx, dc)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return e.collect(ctx, tok)
+}
+
+func (e *engineAdapter) SignOut(ctx context.Context) error { return e.c.SignOut() }
+
+// classify wraps a devicecode error with its class and a one-line reason
+// for the display. devicecode's error strings carry no secret.
+func classify(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	reason := strings.TrimPrefix(err.Error(), "devicecode: ")
+	c := classTransient
+	switch {
+	case errors.Is(err, devicecode.ErrDeclined):
+		c, reason = classDeclined, "sign-in declined"
+	case errors.Is(err, devicecode.ErrBadCode):
+		c, reason = classBadCode, "the provider did not know the code"
+	case errors.Is(err, devicecode.ErrExpired):
+		c, reason = classExpired, "the code expired"
+	case devicecode.IsBlockedByPolicy(err):
+		c = classPolicy
+	case devicecode.IsConfigError(err):
+		c = classConfig
+	case devicecode.NeedsSignIn(err):
+		c = classNeedsSignIn
+	case notYetValid(err):
+		c, reason = classClock, "clock not set: the server's certificate is not yet valid"
+	}
+	return &classifiedError{class: c, reason: reason, err: err}
+}
+
+// notYetValid reports a TLS failure that a wrong clock explains.
+func notYetValid(err error) bool {
+	var ce x509.CertificateInvalidError
+	if errors.As(err, &ce) && ce.Reason == x509.Expired {
+		return true // "expired or not yet valid"
+	}
+	return strings.Contains(err.Error(), "not yet valid")
+}
+
+// newEngine builds the devicecode client from the configuration.
+func newEngine(cfg *Config, opts engineOpts) (*engineAdapter, *devicecode.Client, error) {
+	dc := devicecode.Config{
+		ClientID:         cfg.ClientID,
+		AllowMultiTenant: cfg.AllowMultiTenant,
+		Cache:            opts.cache,
+		HTTPClient:       opts.httpClient,
+		Logf:             opts.logf,
+	}
+	dc.Authority = devicecode.Authority{Tenant: cfg.Tenant, Host: cfg.AuthorityHost, Issuer: cfg.Issuer,
+		DeviceAuthorizationURL: cfg.DeviceEndpoint, TokenURL: cfg.TokenEndpoint}
+	var names []string
+	for _, p := range cfg.Profiles {
+		dc.Profiles = append(dc.Profiles, devicecode.Profile{Name: p.Name, Scopes: p.Scopes})
+		names = append(names, p.Name)
+	}
+	c, err := devicecode.New(dc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent: %w", err)
+	}
+	return &engineAdapter{c: c, profiles: names}, c, nil
+}
