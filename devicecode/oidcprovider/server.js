@@ -33,6 +33,10 @@ server.listen(0, '127.0.0.1', () => {
     },
     scopes: ['openid', 'offline_access', 'profile'],
     claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
+    // Put the profile claims in the id token as Entra ID does, rather than
+    // only behind the userinfo endpoint: the agent labels the account with
+    // them.
+    conformIdTokenClaims: false,
     ttl: { AccessToken: accessTokenTTL, DeviceCode: 600, RefreshToken: 86400 },
     async findAccount(_ctx, sub) {
       return {
