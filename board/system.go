@@ -3,6 +3,7 @@ package board
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -31,6 +32,12 @@ type system struct {
 	openI2C func(name string) (i2c.BusCloser, error)
 	openSPI func(name string) (spi.PortCloser, error)
 	pin     func(name string) gpio.PinIO
+	// openNode opens a device node read-write (os.OpenFile in production).
+	openNode func(path string) (io.Closer, error)
+}
+
+func openNodeRW(path string) (io.Closer, error) {
+	return os.OpenFile(path, os.O_RDWR, 0)
 }
 
 var (
@@ -53,9 +60,10 @@ func defaultSystem() *system {
 			}
 			return nil
 		},
-		openI2C: i2creg.Open,
-		openSPI: spireg.Open,
-		pin:     gpioreg.ByName,
+		openI2C:  i2creg.Open,
+		openSPI:  spireg.Open,
+		pin:      gpioreg.ByName,
+		openNode: openNodeRW,
 	}
 }
 
@@ -122,8 +130,8 @@ func (s *system) spiNode(name string) (string, error) {
 // permission problem is reported with the group to join instead of periph's
 // generic message (which names the Debian group plugdev, wrong on Raspberry
 // Pi OS where the nodes belong to i2c and spi).
-func checkAccess(node, group string) error {
-	f, err := os.OpenFile(node, os.O_RDWR, 0)
+func (s *system) checkAccess(node, group string) error {
+	f, err := s.openNode(node)
 	if err == nil {
 		return f.Close()
 	}
@@ -144,7 +152,7 @@ func (s *system) openI2CBus(name string) (i2c.BusCloser, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := checkAccess(node, "i2c"); err != nil {
+	if err := s.checkAccess(node, "i2c"); err != nil {
 		return nil, "", err
 	}
 	if err := s.init(); err != nil {
@@ -166,7 +174,7 @@ func (s *system) openSPIPort(name string) (spi.PortCloser, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := checkAccess(node, "spi"); err != nil {
+	if err := s.checkAccess(node, "spi"); err != nil {
 		return nil, "", err
 	}
 	if err := s.init(); err != nil {
@@ -186,6 +194,17 @@ func (s *system) openPin(name, def, role string) (gpio.PinIO, error) {
 	}
 	if name == "" {
 		return nil, nil
+	}
+	// The GPIO character device (or the Pi's /dev/gpiomem) decides access;
+	// check it first so a permission problem names the group.
+	for _, n := range []string{"gpiochip0", "gpiomem"} {
+		node := filepath.Join(s.devRoot, n)
+		if _, err := os.Stat(node); err == nil {
+			if err := s.checkAccess(node, "gpio"); err != nil {
+				return nil, err
+			}
+			break
+		}
 	}
 	if err := s.init(); err != nil {
 		return nil, err
