@@ -108,7 +108,7 @@ func TestCrashSafety(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	path := filepath.Join(t.TempDir(), "cache.cbor")
 
-	want := 0 // generation on disk; 0: no file
+	want := 0                    // generation on disk; 0: no file
 	saveTime := time.Millisecond // running estimate of one Save
 	var sawNew, sawTemp, sawWrites int
 	for i := range iterations {

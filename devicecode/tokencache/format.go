@@ -1,6 +1,7 @@
 package tokencache
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -70,13 +71,13 @@ type accessTokenV1 struct {
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 var (
-	encMode cbor.EncMode
+	encMode cbor.UserBufferEncMode
 	decMode cbor.DecMode
 )
 
 func init() {
 	var err error
-	if encMode, err = cbor.CoreDetEncOptions().EncMode(); err != nil {
+	if encMode, err = cbor.CoreDetEncOptions().UserBufferEncMode(); err != nil {
 		panic(err) // options are constants: a failure is a programming error
 	}
 	// The limits are far above what a real cache needs (a handful of
@@ -110,20 +111,40 @@ func corrupt(reason string) error { return &formatError{kind: ErrCorrupt, reason
 
 // encode returns the file content for s. Equal snapshots give equal bytes.
 func encode(s *Snapshot) ([]byte, error) {
+	var e encoder
+	data, err := e.encode(s)
+	return bytes.Clone(data), err
+}
+
+// encoder keeps its buffers and wire structs between calls, so that the
+// frequent Save of unchanged content allocates next to nothing.
+type encoder struct {
+	p       payloadV1
+	env     envelopeOut
+	payload bytes.Buffer
+	file    bytes.Buffer
+}
+
+// encode returns the file content for s, valid until the next call.
+func (e *encoder) encode(s *Snapshot) ([]byte, error) {
 	if s == nil {
 		return nil, errors.New("tokencache: nil snapshot: use Remove to sign out")
 	}
 	if err := checkUTF8(s); err != nil {
 		return nil, err
 	}
-	p := payloadV1{
+	tokens := e.p.AccessTokens
+	clear(tokens)
+	e.p = payloadV1{
 		ClientID:     s.ClientID,
 		Authority:    s.Authority,
 		Account:      accountV1(s.Account),
 		RefreshToken: s.RefreshToken,
 	}
 	if len(s.AccessTokens) > 0 {
-		p.AccessTokens = make(map[string]accessTokenV1, len(s.AccessTokens))
+		if tokens == nil {
+			tokens = make(map[string]accessTokenV1, len(s.AccessTokens))
+		}
 		for name, at := range s.AccessTokens {
 			w := accessTokenV1{
 				Token:     at.Token,
@@ -134,22 +155,30 @@ func encode(s *Snapshot) ([]byte, error) {
 			if len(at.Scopes) > 0 {
 				w.Scopes = at.Scopes
 			}
-			p.AccessTokens[name] = w
+			tokens[name] = w
 		}
+		e.p.AccessTokens = tokens
 	}
-	payload, err := encMode.Marshal(&p)
+	e.payload.Reset()
+	err := encMode.MarshalToBuffer(&e.p, &e.payload)
+	// Do not keep the caller's strings and slices alive.
+	e.p = payloadV1{AccessTokens: tokens}
+	clear(tokens)
 	if err != nil {
 		return nil, fmt.Errorf("tokencache: encode snapshot: %w", err)
 	}
-	data, err := encMode.Marshal(&envelopeOut{
+	e.env = envelopeOut{
 		Version: FormatVersion,
-		Payload: payload,
-		CRC:     crc32.Checksum(payload, crcTable),
-	})
+		Payload: e.payload.Bytes(),
+		CRC:     crc32.Checksum(e.payload.Bytes(), crcTable),
+	}
+	e.file.Reset()
+	err = encMode.MarshalToBuffer(&e.env, &e.file)
+	e.env.Payload = nil
 	if err != nil {
 		return nil, fmt.Errorf("tokencache: encode snapshot: %w", err)
 	}
-	return data, nil
+	return e.file.Bytes(), nil
 }
 
 // decode parses file content. Every failure wraps ErrCorrupt or

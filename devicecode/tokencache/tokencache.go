@@ -92,7 +92,8 @@ type File struct {
 	syncFile func(*os.File) error
 	syncDir  func(dir string) error
 
-	mu sync.Mutex
+	mu  sync.Mutex
+	enc encoder
 	// known says last and lastInfo describe the file on disk: set by a Load,
 	// a Save or a Remove, cleared after a failed write.
 	known    bool
@@ -172,18 +173,19 @@ func (f *File) Load() (*Snapshot, error) {
 // file holds either the old or the new content, never a mix (see the package
 // documentation). The folder is created (mode 0700) when missing.
 func (f *File) Save(s *Snapshot) (written bool, err error) {
-	data, err := encode(s)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, err := f.enc.encode(s) // f.enc's buffer: copied before it is kept
 	if err != nil {
 		return false, err
 	}
 	if len(data) > f.opts.MaxSize {
 		return false, fmt.Errorf("tokencache: snapshot encodes to %d bytes, over the %d-byte limit of %s: configure fewer profiles or raise Options.MaxSize", len(data), f.opts.MaxSize, f.path)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.unchanged(data) {
 		return false, nil
 	}
+	data = bytes.Clone(data)
 	info, err := f.write(data)
 	if err != nil {
 		// The file may or may not hold data now: compare with it next time.
