@@ -20,14 +20,37 @@ func newCanvas(img *image1bit.VerticalLSB, o DrawOptions) canvas {
 	return canvas{img: img, w: w, h: h, rot: rot, invert: o.Invert}
 }
 
-// clear paints the background.
+// clear paints the background. Bits of the frame's bands that lie outside
+// its bounds stay 0, so nothing is ever drawn outside the frame.
 func (c canvas) clear() {
-	v := byte(0)
-	if c.invert {
-		v = 0xFF
+	clearFrame(c.img, c.invert)
+}
+
+// clearFrame sets every pixel of img inside its bounds to on and every
+// padding bit of its 8-row bands to 0.
+func clearFrame(img *image1bit.VerticalLSB, on bool) {
+	if !on {
+		clear(img.Pix)
+		return
 	}
-	for i := range c.img.Pix {
-		c.img.Pix[i] = v
+	for i := range img.Pix {
+		img.Pix[i] = 0xFF
+	}
+	r := img.Rect
+	if r.Empty() || img.Stride == 0 {
+		return
+	}
+	top := r.Min.Y &^ 7
+	first := byte(0xFF) << uint(r.Min.Y-top) // rows of band 0 inside
+	lastBand := (r.Max.Y - 1 - top) / 8
+	last := byte(0xFF) >> uint(7-(r.Max.Y-1-top)%8)
+	for x := 0; x < img.Stride; x++ {
+		if i := x; i < len(img.Pix) {
+			img.Pix[i] &= first
+		}
+		if i := lastBand*img.Stride + x; i < len(img.Pix) {
+			img.Pix[i] &= last
+		}
 	}
 }
 

@@ -172,10 +172,7 @@ func (s *PixelScreen) Close() error {
 		return nil
 	}
 	s.closed = true
-	clear(s.next.Pix)
-	if s.opts.Invert {
-		fill(s.next, true)
-	}
+	clearFrame(s.next, s.opts.Invert)
 	return s.d.Draw(s.d.Bounds(), s.next, s.next.Rect.Min)
 }
 
@@ -205,10 +202,7 @@ func (s *PixelScreen) redraw(now time.Time, force bool) error {
 		dim = canDim && !s.opts.Blank
 	}
 	if sleep && !dim {
-		clear(s.next.Pix)
-		if s.opts.Invert {
-			fill(s.next, true)
-		}
+		clearFrame(s.next, s.opts.Invert)
 	} else {
 		step := stepAt(s.class, now.Sub(s.shown))
 		DrawView(s.next, s.view, now, step, DrawOptions{Invert: s.opts.Invert, Rotate: s.rot})
@@ -239,14 +233,4 @@ func equalBits(a, b *image1bit.VerticalLSB) bool {
 		}
 	}
 	return true
-}
-
-func fill(img *image1bit.VerticalLSB, on bool) {
-	v := byte(0)
-	if on {
-		v = 0xFF
-	}
-	for i := range img.Pix {
-		img.Pix[i] = v
-	}
 }

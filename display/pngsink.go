@@ -22,6 +22,11 @@ import (
 // otherwise each frame replaces the file (written to a temporary file and
 // renamed, so a viewer never sees half a frame).
 type PNGSink struct {
+	// Zoom writes each panel pixel as Zoom x Zoom file pixels (default 1),
+	// so pictures of a 128x64 panel stay crisp on a web page. Set it
+	// before the first Draw.
+	Zoom int
+
 	path string
 	rect image.Rectangle
 
@@ -65,11 +70,27 @@ func (p *PNGSink) Draw(dst image.Rectangle, src image.Image, sp image.Point) err
 	if strings.Contains(path, "%") {
 		path = fmt.Sprintf(path, p.frames)
 	}
-	if err := writePNG(path, p.frame); err != nil {
+	var img image.Image = p.frame
+	if p.Zoom > 1 {
+		img = zoom(p.frame, p.Zoom)
+	}
+	if err := writePNG(path, img); err != nil {
 		return err
 	}
 	p.frames++
 	return nil
+}
+
+// zoom returns src scaled up by an integer factor, without smoothing.
+func zoom(src *image.Paletted, n int) *image.Paletted {
+	b := src.Bounds()
+	dst := image.NewPaletted(image.Rect(0, 0, b.Dx()*n, b.Dy()*n), src.Palette)
+	for y := 0; y < b.Dy()*n; y++ {
+		for x := 0; x < b.Dx()*n; x++ {
+			dst.SetColorIndex(x, y, src.ColorIndexAt(b.Min.X+x/n, b.Min.Y+y/n))
+		}
+	}
+	return dst
 }
 
 // writePNG writes img to path through a temporary file and a rename.
