@@ -51,9 +51,8 @@ type setting struct {
 	kind   kind
 	enum   []string // kEnum: allowed values
 	usage  string
-	secret bool // never printed (only mqtt-password, which is env-only)
-	noFile bool // not allowed in the file (the file's own path, env-only secrets)
-	noFlag bool // not a flag (secrets must not show up in ps)
+	noFile bool // not allowed in the file (the file's own path)
+	noFlag bool // not a flag
 }
 
 // displayNames are the display values config accepts; board adds its panel
@@ -73,8 +72,7 @@ var settings = []setting{
 	{key: "ca-file", kind: kPath, usage: "PEM `file` of root certificates to trust for the identity provider instead of the system pool (saves ~4 MB RSS)"},
 	{key: "mqtt-broker", def: "tcp://localhost:1883", kind: kBroker, usage: "MQTT broker URL, or none"},
 	{key: "mqtt-username", usage: "MQTT user name"},
-	{key: "mqtt-password-file", kind: kPath, usage: "`file` holding the MQTT password (or set " + envPrefix + "MQTT_PASSWORD)"},
-	{key: "mqtt-password", usage: "MQTT password (environment only)", secret: true, noFile: true, noFlag: true},
+	{key: "mqtt-password-file", kind: kPath, usage: "`file` holding the MQTT password, mode 0600 or stricter (systemd: a LoadCredential= file)"},
 	{key: "mqtt-ca-file", kind: kPath, usage: "PEM `file` of roots that sign the broker's certificate"},
 	{key: "mqtt-cert-file", kind: kPath, usage: "client certificate PEM `file` for the broker"},
 	{key: "mqtt-key-file", kind: kPath, usage: "client key PEM `file` for the broker"},
@@ -121,7 +119,7 @@ type Config struct {
 	AllowMultiTenant                        bool
 	Cache, CAFile                           string
 	MQTTBroker, MQTTUsername                string
-	MQTTPassword                            string // from the file or the environment; never logged
+	MQTTPasswordFile                        string
 	MQTTCAFile, MQTTCertFile, MQTTKeyFile   string
 	MQTTPrefix, MQTTEncoding, AgentID       string
 	Display, I2CBus, SPIPort                string
@@ -408,15 +406,9 @@ func validate(vals map[string]value) (*Config, []string) {
 	if (c.MQTTCertFile == "") != (c.MQTTKeyFile == "") {
 		problems = append(problems, "mqtt-cert-file, mqtt-key-file: set both or neither")
 	}
-	if pw, ok := vals["mqtt-password"]; ok && pw.text != "" {
-		c.MQTTPassword = pw.text
-		if str("mqtt-password-file") != "" {
-			bad("mqtt-password-file", "set either %sMQTT_PASSWORD or mqtt-password-file, not both", envPrefix)
-		}
-	} else if f := str("mqtt-password-file"); f != "" {
-		if b, err := os.ReadFile(f); err == nil {
-			c.MQTTPassword = strings.TrimRight(string(b), "\r\n")
-		} // a missing file is reported by checkKind
+	c.MQTTPasswordFile = str("mqtt-password-file")
+	if st, err := os.Stat(c.MQTTPasswordFile); c.MQTTPasswordFile != "" && err == nil && st.Mode().Perm()&0o007 != 0 {
+		bad("mqtt-password-file", "%s is readable or writable by others: chmod o-rwx it", c.MQTTPasswordFile)
 	}
 	if c.MQTTPrefix != "" && (strings.ContainsAny(c.MQTTPrefix, "#+") || strings.HasSuffix(c.MQTTPrefix, "/") || strings.HasPrefix(c.MQTTPrefix, "/")) {
 		bad("mqtt-prefix", "want topic levels without wildcards and without a leading or trailing /")

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,13 +34,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	var err error
 	switch cmd {
 	case "version":
 		fmt.Fprintln(stdout, "boardlogin", version)
 		return nil
+	case "run":
+		err = cmdRun(ctx, args, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, args, stdout, stderr)
+	case "token":
+		err = cmdToken(ctx, args, stdout, stderr)
+	case "status":
+		err = cmdStatus(ctx, args, stdout, stderr)
+	case "logout":
+		err = cmdLogout(ctx, args, stdout, stderr)
+	case "config":
+		err = cmdConfigCheck(ctx, args, stdout, stderr)
+	case "help":
+		_, _, _, err = parseFlags([]string{"-h"}, stderr)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q (want run, demo, token, status, logout, config check or version)", cmd)}
 	}
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
 }
 
 // usageError is a mistake on the command line; it exits with status 2.
@@ -47,10 +67,13 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// exitCode maps an error to the process exit status: 2 for usage errors,
-// 1 for everything else.
+// exitCode maps an error to the process exit status: 2 for usage and
+// configuration errors (the systemd unit's RestartPreventExitStatus=2: a
+// restart cannot fix them), 1 for everything else.
 func exitCode(err error) int {
-	if _, ok := err.(usageError); ok {
+	var ue usageError
+	var ce *configError
+	if errors.As(err, &ue) || errors.As(err, &ce) {
 		return 2
 	}
 	return 1

@@ -120,7 +120,12 @@ func openScreens(cfg *Config, stdout io.Writer, log *slog.Logger) (*screens, fun
 	case err != nil:
 		log.Error("cannot open the display; using the terminal", "display", kind, "err", err)
 	case p.Drawer != nil:
-		ps, err := display.NewPixelScreen(p.Drawer, display.PixelOptions{})
+		po := display.DefaultPixelOptions
+		if p.EPaper {
+			po = display.EPaperOptions
+		}
+		po.SleepAfter = cfg.DimAfter
+		ps, err := display.NewPixelScreen(p.Drawer, po)
 		if err != nil {
 			log.Error("cannot use the panel", "panel", p.Name, "err", err)
 			p.Close()

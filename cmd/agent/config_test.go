@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// envMap is a fake environment.
+func envMap(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func writeConf(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "boardlogin.conf")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const minimalConf = "tenant = contoso.onmicrosoft.com\nclient-id = 11111111-2222-3333-4444-555555555555\nprofile.graph = https://graph.microsoft.com/.default\n"
+
+func TestConfigPrecedence(t *testing.T) {
+	p := writeConf(t, minimalConf+"log-level = warn\nmax-unused-codes = 5\nidle-wait = 2h\nmqtt-prefix = from/file\n")
+	cfg, rest, err := loadConfig([]string{"-config", p, "-max-unused-codes", "7", "-profile.api=api://x/.default", "extra"},
+		envMap("BOARDLOGIN_MAX_UNUSED_CODES", "6", "BOARDLOGIN_IDLE_WAIT", "3h", "BOARDLOGIN_DEBUG", "1"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxUnusedCodes != 7 {
+		t.Errorf("max-unused-codes = %d, want 7 (flag beats environment beats file)", cfg.MaxUnusedCodes)
+	}
+	if cfg.IdleWait != 3*time.Hour {
+		t.Errorf("idle-wait = %v, want 3h (environment beats file)", cfg.IdleWait)
+	}
+	if cfg.LogLevel != "debug" {
+		t.Errorf("log-level = %q, want debug from BOARDLOGIN_DEBUG", cfg.LogLevel)
+	}
+	if cfg.MQTTPrefix != "from/file" || cfg.Cache != defaultCachePath || cfg.MQTTBroker != "tcp://localhost:1883" {
+		t.Errorf("file value or defaults lost: prefix %q cache %q broker %q", cfg.MQTTPrefix, cfg.Cache, cfg.MQTTBroker)
+	}
+	if len(cfg.Profiles) != 2 || cfg.Profiles[0].Name != "api" || cfg.Profiles[1].Name != "graph" {
+		t.Errorf("profiles = %+v, want api (flag) and graph (file)", cfg.Profiles)
+	}
+	if len(rest) != 1 || rest[0] != "extra" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
+func TestConfigErrorsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name, file string
+		args       []string
+		want       []string // substrings of the error
+	}{
+		{"unknown key", minimalConf + "tennant = x\n", nil, []string{`:4: unknown key "tennant"`}},
+		{"near miss", minimalConf + "client_id = x\n", nil, []string{"did you mean client-id?"}},
+		{"no equals", minimalConf + "display\n", nil, []string{":4: want key = value"}},
+		{"twice", minimalConf + "tenant = y\n", nil, []string{":4: tenant is set twice (first at", ":1)"}},
+		{"bad bool", minimalConf + "allow-multi-tenant = yes please\n", nil, []string{":4: allow-multi-tenant: want true or false"}},
+		{"bad duration", minimalConf + "idle-wait = forever\n", nil, []string{":4: idle-wait: want a duration"}},
+		{"bad int", minimalConf + "max-unused-codes = -1\n", nil, []string{"max-unused-codes: want a whole number"}},
+		{"bad display", minimalConf + "display = crt\n", nil, []string{`display: unknown value "crt"`, "ssd1306-i2c"}},
+		{"bad addr", minimalConf + "i2c-addr = 0x300\n", nil, []string{"i2c-addr: want an I2C address"}},
+		{"bad broker", minimalConf + "mqtt-broker = http://x\n", nil, []string{"mqtt-broker: unknown scheme"}},
+		{"missing ca file", minimalConf + "ca-file = /nonexistent/roots.pem\n", nil, []string{"ca-file: cannot use /nonexistent/roots.pem"}},
+		{"no client id", "tenant = t\nprofile.g = s\n", nil, []string{"client-id: missing"}},
+		{"no tenant", "client-id = c\nprofile.g = s\n", nil, []string{"tenant: missing"}},
+		{"common needs opt in", strings.Replace(minimalConf, "contoso.onmicrosoft.com", "common", 1), nil, []string{`tenant: "common" cannot sign a device in alone`}},
+		{"no profile", "tenant = t\nclient-id = c\n", nil, []string{"no token profile"}},
+		{"empty profile", minimalConf + "profile.x =\n", nil, []string{"profile.x: empty scope list"}},
+		{"bad profile name", minimalConf + "profile.a/b = s\n", nil, []string{"profile names use letters"}},
+		{"one endpoint", minimalConf + "device-endpoint = https://x/d\n", nil, []string{"token-endpoint: missing"}},
+		{"config key in file", minimalConf + "config = /x\n", nil, []string{"config cannot be set in the file"}},
+		{"flag value", minimalConf, []string{"-gomemlimit", "lots"}, []string{"flag -gomemlimit: gomemlimit: want a size"}},
+		{"several at once", minimalConf + "a = 1\nb = 2\n", nil, []string{"2 problems", `"a"`, `"b"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeConf(t, tt.file)
+			_, _, err := loadConfig(append([]string{"-config", p}, tt.args...), envMap(), io.Discard)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if exitCode(err) != 2 {
+				t.Errorf("exit code %d, want 2", exitCode(err))
+			}
+		})
+	}
+}
+
+func TestConfigMissingFile(t *testing.T) {
+	_, _, err := loadConfig([]string{"-config", "/nonexistent/boardlogin.conf"}, envMap(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cannot read /nonexistent/boardlogin.conf") {
+		t.Fatalf("explicit missing file: %v", err)
+	}
+}
+
+func TestConfigQuotesAndComments(t *testing.T) {
+	p := writeConf(t, minimalConf+"# a comment\n\n  mqtt-username = \" spaced # name \"\nagent-id = kiosk # trailing comment\n")
+	cfg, _, err := loadConfig([]string{"-config", p}, envMap(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MQTTUsername != " spaced # name " || cfg.AgentID != "kiosk" {
+		t.Errorf("username %q agent-id %q", cfg.MQTTUsername, cfg.AgentID)
+	}
+}
+
+// The example shipped in build/arm must pass config check as is.
+func TestExampleConfigPassesCheck(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"config", "check", "-config", "../../build/arm/boardlogin.conf"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("config check of build/arm/boardlogin.conf: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "config ok") || !strings.Contains(out.String(), "profile.graph") {
+		t.Errorf("output: %s", out.String())
+	}
+	// Every setting the table knows is documented in the example.
+	b, _ := os.ReadFile("../../build/arm/boardlogin.conf")
+	for _, s := range settings {
+		if s.key != "config" && !strings.Contains(string(b), s.key+" =") {
+			t.Errorf("build/arm/boardlogin.conf does not document %s", s.key)
+		}
+	}
+}
+
+func TestConfigCheckFails(t *testing.T) {
+	p := writeConf(t, minimalConf+"display = crt\n")
+	err := run(context.Background(), []string{"config", "check", "-config", p}, io.Discard, io.Discard)
+	if err == nil || exitCode(err) != 2 {
+		t.Fatalf("config check of a bad file: %v (exit %d), want exit 2", err, exitCode(err))
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"off": 0, "16MiB": 16 << 20, "512KiB": 512 << 10, "1GB": 1 << 30, "1000": 1000} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1MiB", "MiB", "1TiB", "12XB", "99999999999GiB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q): no error", in)
+		}
+	}
+}
+
+func FuzzParseFile(f *testing.F) {
+	b, _ := os.ReadFile("../../build/arm/boardlogin.conf")
+	f.Add(string(b))
+	f.Add(minimalConf + "x = \"\\q\"\n=\n profile. = a\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		vals := map[string]value{}
+		problems := parseFile("f.conf", strings.NewReader(text), vals)
+		for _, p := range problems {
+			if strings.ContainsAny(p, "\n") {
+				t.Errorf("problem spans lines: %q", p)
+			}
+		}
+		validate(vals) // must not panic
+	})
+}
