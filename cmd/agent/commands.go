@@ -353,4 +353,3 @@ func cmdLogout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return nil
 }
-

@@ -79,8 +79,8 @@ func (p *mqttPublisher) Close() error {
 // nopPublisher is used with mqtt-broker = none.
 type nopPublisher struct{}
 
-func (nopPublisher) PublishState(agentState) error       { return nil }
+func (nopPublisher) PublishState(agentState) error         { return nil }
 func (nopPublisher) PublishToken(tokenInfo, account) error { return nil }
-func (nopPublisher) ClearToken(string) error              { return nil }
-func (nopPublisher) SignOutRequests() <-chan struct{}     { return nil }
-func (nopPublisher) Close() error                         { return nil }
+func (nopPublisher) ClearToken(string) error               { return nil }
+func (nopPublisher) SignOutRequests() <-chan struct{}      { return nil }
+func (nopPublisher) Close() error                          { return nil }
