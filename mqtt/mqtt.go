@@ -1,7 +1,6 @@
 package mqtt
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -147,49 +146,3 @@ var ErrNoToken = errors.New("mqtt: no token")
 // has expired.
 var ErrTokenExpired = errors.New("mqtt: token expired")
 
-// Client publishes state and tokens. Its methods are safe for concurrent use.
-type Client struct {
-}
-
-// Dial validates opts, starts connecting in the background and returns after
-// the first connection attempt (at most ConnectTimeout) or at once when ctx
-// ends. A broker that is down is no error: the Client keeps trying. A broker
-// that refuses the credentials is.
-func Dial(ctx context.Context, opts Options) (*Client, error) {
-	return nil, errors.New("mqtt: not implemented yet")
-}
-
-// Connected reports whether the Client has a live connection and has
-// republished its latest values on it.
-func (c *Client) Connected() bool { return false }
-
-// WaitConnected blocks until Connected or ctx ends.
-func (c *Client) WaitConnected(ctx context.Context) error { return ctx.Err() }
-
-// PublishState publishes s retained on <prefix>/state and remembers it.
-func (c *Client) PublishState(ctx context.Context, s State) error { return nil }
-
-// PublishToken publishes t retained at QoS 1 on <prefix>/token/<profile> and
-// remembers it as the profile's latest, to republish on every reconnect and
-// to clear when it expires.
-func (c *Client) PublishToken(ctx context.Context, profile string, t Token) error { return nil }
-
-// ClearToken forgets the profile's token and publishes an empty retained
-// message on its topic, so no consumer reads it any more.
-func (c *Client) ClearToken(ctx context.Context, profile string) error { return nil }
-
-// SignOutRequests delivers one value per message on <prefix>/cmd/signout
-// (requests that arrive while one is pending are merged). Retained messages
-// on that topic are ignored, so a stray retained command cannot loop.
-func (c *Client) SignOutRequests() <-chan struct{} { return nil }
-
-// Close publishes "offline" (retained), disconnects and stops reconnecting.
-// Retained tokens stay: they are still valid until their expiry.
-func (c *Client) Close(ctx context.Context) error { return nil }
-
-// ReadToken connects with opts, takes the retained token of profile and
-// disconnects. It returns an error wrapping ErrNoToken when there is none and
-// ErrTokenExpired when it has expired.
-func ReadToken(ctx context.Context, opts Options, profile string) (Token, error) {
-	return Token{}, errors.New("mqtt: not implemented yet")
-}

@@ -160,12 +160,14 @@ func (s *Subscription) WaitFor(timeout time.Duration, describe string, match fun
 func (b *Broker) Publish(t testing.TB, so SubOptions, topic string, payload []byte, retain bool) error {
 	t.Helper()
 	bin := testenv.RequireCommand(t, "mosquitto_pub", "mosquitto-clients")
-	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(b.port), "-q", "1", "-t", topic, "-s"}
+	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(b.port), "-q", "1", "-t", topic}
+	if len(payload) == 0 {
+		args = append(args, "-n") // a zero-length payload
+	} else {
+		args = append(args, "-s") // the payload from stdin, binary-safe
+	}
 	if retain {
 		args = append(args, "-r")
-	}
-	if len(payload) == 0 {
-		args = append(args[:len(args)-1], "-n") // -n sends a zero-length payload
 	}
 	if so.Username != "" {
 		args = append(args, "-u", so.Username)

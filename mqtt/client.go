@@ -1,0 +1,557 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+)
+
+// Client publishes state and tokens. Its methods are safe for concurrent use.
+type Client struct {
+	cfg     *config
+	status  string // topics
+	state   string
+	signout string
+
+	// sem is a one-slot semaphore that serialises every publish: the
+	// caller's, the expiry timers' and the republish after a connect. Holding
+	// it guards conn, lastState, tokens and closed. It is a channel rather
+	// than a mutex so that waiting for it honours a context.
+	sem       chan struct{}
+	conn      paho.Client // nil while not connected
+	lastState *State
+	tokens    map[string]*entry
+	closed    bool
+
+	mu        sync.Mutex    // guards up and connected
+	up        chan struct{} // closed while connected
+	connected bool
+
+	signoutCh chan struct{}
+	ctx       context.Context // ends with Close
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the connection loop has ended
+}
+
+// entry is the latest token of one profile. A cleared entry (live false)
+// stays, so every reconnect also clears the topic on a broker that kept an
+// old retained token (a broker with persistence).
+type entry struct {
+	tok   Token
+	live  bool
+	gen   uint64 // bumped on every change; stale expiry timers see it
+	timer *time.Timer
+}
+
+// Dial validates opts, starts connecting in the background and returns after
+// the first connection attempt (at most ConnectTimeout) or when ctx ends. A
+// broker that is down or unreachable is no error: the Client keeps trying
+// with backoff and publishes everything once connected. A broker that
+// refuses the client's credentials or identity is an error.
+func Dial(ctx context.Context, opts Options) (*Client, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		cfg:       cfg,
+		status:    cfg.Prefix + "/status",
+		state:     cfg.Prefix + "/state",
+		signout:   cfg.Prefix + "/cmd/signout",
+		sem:       make(chan struct{}, 1),
+		tokens:    map[string]*entry{},
+		up:        make(chan struct{}),
+		signoutCh: make(chan struct{}, 1),
+		ctx:       lctx,
+		cancel:    cancel,
+		done:      make(chan struct{}),
+	}
+	first := make(chan error, 1)
+	go c.run(first)
+	select {
+	case err := <-first:
+		if err != nil && permanent(err) {
+			cancel()
+			<-c.done
+			who := "anonymous clients"
+			if cfg.Username != "" {
+				who = fmt.Sprintf("user %q", cfg.Username)
+			}
+			return nil, fmt.Errorf("%v: the broker refused %s with client id %q; check Username, PasswordFile and the broker's ACL", err, who, cfg.ClientID)
+		}
+		if err != nil {
+			cfg.Logger.Warn("mqtt: broker not reachable yet; retrying in the background",
+				"broker", cfg.url.Redacted(), "err", err)
+		}
+		return c, nil
+	case <-ctx.Done():
+		// Keep connecting in the background; the caller may still use c.
+		return c, nil
+	}
+}
+
+// permanent reports a refusal that retrying will not fix.
+func permanent(err error) bool {
+	return errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword) ||
+		errors.Is(err, packets.ErrorRefusedNotAuthorised) ||
+		errors.Is(err, packets.ErrorRefusedIDRejected) ||
+		errors.Is(err, packets.ErrorRefusedBadProtocolVersion)
+}
+
+// run is the connection loop: connect, republish, wait for the loss,
+// back off, again, until Close.
+func (c *Client) run(first chan<- error) {
+	defer close(c.done)
+	log := c.cfg.Logger
+	failures := 0
+	for {
+		lost := make(chan error, 1)
+		pc := paho.NewClient(c.pahoOptions(lost))
+		err := connect(c.ctx, pc, c.cfg)
+		if err == nil {
+			err = c.online(pc)
+			if err != nil {
+				pc.Disconnect(0)
+			}
+		}
+		if first != nil {
+			first <- err
+			first = nil
+		}
+		if c.ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			if failures > 0 {
+				log.Info("mqtt: connected", "broker", c.cfg.url.Redacted(), "after_failures", failures)
+			} else {
+				log.Info("mqtt: connected", "broker", c.cfg.url.Redacted())
+			}
+			failures = 0
+			c.setConnected(true)
+			select {
+			case err = <-lost:
+				log.Warn("mqtt: connection lost; reconnecting", "broker", c.cfg.url.Redacted(), "err", err)
+			case <-c.ctx.Done():
+			}
+			c.setConnected(false)
+			c.dropConn(pc)
+			if c.ctx.Err() != nil {
+				return
+			}
+		} else if failures == 0 {
+			log.Warn("mqtt: connect failed; retrying with backoff", "broker", c.cfg.url.Redacted(), "err", err)
+		} else {
+			log.Debug("mqtt: connect failed", "broker", c.cfg.url.Redacted(), "err", err, "failures", failures+1)
+		}
+		d := reconnectDelay(failures, c.cfg.MinReconnectInterval, c.cfg.MaxReconnectInterval, rand.Float64)
+		failures++
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+}
+
+// pahoOptions builds the options of one connection. Each connection is a new
+// paho client: clean session, no paho reconnect or connect retry, so the
+// only thing sent after a connect is what online decides to send.
+func (c *Client) pahoOptions(lost chan<- error) *paho.ClientOptions {
+	o := c.cfg.pahoBase(c.cfg.ClientID)
+	o.SetWill(c.status, "offline", 1, true)
+	o.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		select {
+		case lost <- err:
+		default:
+		}
+	})
+	return o
+}
+
+// pahoBase holds what a Client and ReadToken share.
+func (cfg *config) pahoBase(clientID string) *paho.ClientOptions {
+	o := paho.NewClientOptions()
+	o.AddBroker(cfg.Broker)
+	o.SetClientID(clientID)
+	o.SetProtocolVersion(4) // 3.1.1; no silent second attempt with 3.1
+	o.SetCleanSession(true)
+	o.SetAutoReconnect(false)
+	o.SetConnectRetry(false)
+	o.SetConnectTimeout(cfg.ConnectTimeout)
+	o.SetDialer(&net.Dialer{Timeout: cfg.ConnectTimeout})
+	o.SetKeepAlive(cfg.KeepAlive)
+	o.SetPingTimeout(min(cfg.PublishTimeout, cfg.KeepAlive))
+	o.SetWriteTimeout(cfg.PublishTimeout)
+	if cfg.Username != "" {
+		o.SetUsername(cfg.Username)
+		o.SetPassword(cfg.password)
+	}
+	if cfg.tls != nil {
+		o.SetTLSConfig(cfg.tls)
+	}
+	return o
+}
+
+// connect makes one connection attempt.
+func connect(ctx context.Context, pc paho.Client, cfg *config) error {
+	tok := pc.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		go func() { // the attempt ends within ConnectTimeout; tidy up after it
+			<-tok.Done()
+			pc.Disconnect(0)
+		}()
+		return ctx.Err()
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("mqtt: connect to %s: %w", cfg.url.Redacted(), err)
+	}
+	return nil
+}
+
+// online runs on every (re)connect: it installs the connection, publishes
+// "online", the latest state and every profile's latest token (or clears it
+// when it expired meanwhile), then subscribes to sign-out requests.
+func (c *Client) online(pc paho.Client) error {
+	if err := c.lock(c.ctx); err != nil {
+		return err
+	}
+	defer c.unlock()
+	if c.closed {
+		return errors.New("mqtt: client closed")
+	}
+	ctx := c.ctx
+	if err := c.publish(ctx, pc, c.status, []byte("online")); err != nil {
+		return err
+	}
+	if c.lastState != nil {
+		if err := c.publishState(ctx, pc, *c.lastState); err != nil {
+			return err
+		}
+	}
+	now := c.cfg.Now()
+	for profile, e := range c.tokens {
+		if e.live && !e.tok.ExpiresAt.After(now) {
+			c.cfg.Logger.Info("mqtt: token expired while disconnected; clearing it", "profile", profile)
+			e.live = false
+			e.gen++
+			stopTimer(e)
+		}
+		if err := c.publishEntry(ctx, pc, profile, e, now); err != nil {
+			return err
+		}
+	}
+	stok := pc.Subscribe(c.signout, 1, c.onSignout)
+	if err := c.cfg.wait(ctx, stok, "subscribe to "+c.signout); err != nil {
+		return err
+	}
+	if r := stok.(*paho.SubscribeToken).Result()[c.signout]; r == subackFailure {
+		// Not fatal: tokens still flow; only remote sign-out is unavailable.
+		c.cfg.Logger.Warn("mqtt: broker refused the sign-out subscription; check its ACL", "topic", c.signout)
+	}
+	c.conn = pc
+	return nil
+}
+
+// subackFailure is the SUBACK return code of a refused subscription
+// (MQTT 3.1.1 §3.9.3).
+const subackFailure = 0x80
+
+func (c *Client) onSignout(_ paho.Client, m paho.Message) {
+	if m.Retained() {
+		return // a retained command would sign out on every reconnect
+	}
+	select {
+	case c.signoutCh <- struct{}{}:
+	default: // one pending request is enough
+	}
+}
+
+func (c *Client) dropConn(pc paho.Client) {
+	c.sem <- struct{}{}
+	if c.conn == pc {
+		c.conn = nil
+	}
+	<-c.sem
+	pc.Disconnect(0)
+}
+
+func (c *Client) setConnected(v bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v == c.connected {
+		return
+	}
+	c.connected = v
+	if v {
+		close(c.up)
+	} else {
+		c.up = make(chan struct{})
+	}
+}
+
+// Connected reports whether the Client has a live connection on which it has
+// republished its latest values.
+func (c *Client) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connected
+}
+
+// WaitConnected blocks until Connected or ctx ends.
+func (c *Client) WaitConnected(ctx context.Context) error {
+	c.mu.Lock()
+	up := c.up
+	c.mu.Unlock()
+	select {
+	case <-up:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt: not connected to %s: %w", c.cfg.url.Redacted(), ctx.Err())
+	}
+}
+
+func (c *Client) lock(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt: %w", ctx.Err())
+	}
+}
+
+func (c *Client) unlock() { <-c.sem }
+
+// wait waits for a paho token. paho tokens that time out report no error by
+// themselves, so the timeout is ours, and so is the error.
+func (cfg *config) wait(ctx context.Context, tok paho.Token, what string) error {
+	t := time.NewTimer(cfg.PublishTimeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			if errors.Is(err, paho.ErrNotConnected) {
+				return fmt.Errorf("%w (%s)", ErrNotConnected, what)
+			}
+			return fmt.Errorf("mqtt: %s: %v", what, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt: %s: %w", what, ctx.Err())
+	case <-t.C:
+		return fmt.Errorf("mqtt: %s: no acknowledgement within %v", what, cfg.PublishTimeout)
+	}
+}
+
+// publish sends a retained QoS 1 message and waits for its PUBACK.
+func (c *Client) publish(ctx context.Context, pc paho.Client, topic string, payload []byte) error {
+	return c.cfg.wait(ctx, pc.Publish(topic, 1, true, payload), "publish to "+topic)
+}
+
+func (c *Client) publishState(ctx context.Context, pc paho.Client, s State) error {
+	p, err := encodeState(s, c.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("mqtt: encoding state: %v", err)
+	}
+	return c.publish(ctx, pc, c.state, p)
+}
+
+// publishEntry publishes a profile's token, or the empty retained message
+// that clears the topic.
+func (c *Client) publishEntry(ctx context.Context, pc paho.Client, profile string, e *entry, now time.Time) error {
+	topic := c.cfg.Prefix + "/token/" + profile
+	if !e.live {
+		return c.publish(ctx, pc, topic, nil)
+	}
+	p, err := encodeToken(c.cfg.Encoding, e.tok, now)
+	if err != nil {
+		return fmt.Errorf("mqtt: encoding the token of profile %q: %v", profile, err)
+	}
+	return c.publish(ctx, pc, topic, p)
+}
+
+// PublishState publishes s retained on <prefix>/state and remembers it for
+// every reconnect. While the broker is away it returns an error wrapping
+// ErrNotConnected.
+func (c *Client) PublishState(ctx context.Context, s State) error {
+	if err := checkState(s.State); err != nil {
+		return err
+	}
+	if err := c.lock(ctx); err != nil {
+		return err
+	}
+	defer c.unlock()
+	if c.closed {
+		return errClosed
+	}
+	c.lastState = &s
+	if c.conn == nil {
+		return ErrNotConnected
+	}
+	return c.publishState(ctx, c.conn, s)
+}
+
+var errClosed = errors.New("mqtt: client closed")
+
+// PublishToken publishes t retained at QoS 1 on <prefix>/token/<profile>,
+// remembers it as the profile's latest to republish on every reconnect, and
+// clears the topic when t expires. Only the latest token of a profile is
+// kept: nothing queues while the broker is away, when it returns an error
+// wrapping ErrNotConnected. A token that has already expired is cleared
+// instead, with an error wrapping ErrTokenExpired.
+func (c *Client) PublishToken(ctx context.Context, profile string, t Token) error {
+	if err := checkTopicPart("profile", profile, false); err != nil {
+		return err
+	}
+	if t.AccessToken == "" {
+		return fmt.Errorf("mqtt: token for profile %q has no access token", profile)
+	}
+	if t.ExpiresAt.IsZero() {
+		return fmt.Errorf("mqtt: token for profile %q has no expiry", profile)
+	}
+	t.Scopes = append([]string(nil), t.Scopes...) // ours, whatever the caller does with its slice
+	if err := c.lock(ctx); err != nil {
+		return err
+	}
+	defer c.unlock()
+	if c.closed {
+		return errClosed
+	}
+	now := c.cfg.Now()
+	if !t.ExpiresAt.After(now) {
+		err := c.clearLocked(ctx, profile)
+		return errors.Join(fmt.Errorf("%w: profile %q expired at %s; cleared instead of published",
+			ErrTokenExpired, profile, t.ExpiresAt.UTC().Format(time.RFC3339)), err)
+	}
+	e := c.tokens[profile]
+	if e == nil {
+		e = &entry{}
+		c.tokens[profile] = e
+	}
+	stopTimer(e)
+	e.gen++
+	e.tok, e.live = t, true
+	gen := e.gen
+	e.timer = time.AfterFunc(t.ExpiresAt.Sub(now), func() { c.expire(profile, gen) })
+	if c.conn == nil {
+		return ErrNotConnected
+	}
+	return c.publishEntry(ctx, c.conn, profile, e, now)
+}
+
+func stopTimer(e *entry) {
+	if e.timer != nil {
+		e.timer.Stop()
+		e.timer = nil
+	}
+}
+
+// expire clears a profile's token when it expires, unless a newer token (or
+// a clear) came meanwhile.
+func (c *Client) expire(profile string, gen uint64) {
+	if c.lock(c.ctx) != nil {
+		return // closed
+	}
+	defer c.unlock()
+	e := c.tokens[profile]
+	if e == nil || e.gen != gen || !e.live || c.closed {
+		return
+	}
+	c.cfg.Logger.Info("mqtt: token expired; clearing it", "profile", profile)
+	e.live = false
+	e.gen++
+	e.timer = nil
+	if c.conn == nil {
+		return // cleared on reconnect
+	}
+	if err := c.publishEntry(c.ctx, c.conn, profile, e, c.cfg.Now()); err != nil {
+		c.cfg.Logger.Warn("mqtt: clearing an expired token failed; retried on reconnect", "profile", profile, "err", err)
+	}
+}
+
+// ClearToken forgets the profile's token and publishes an empty retained
+// message on its topic, so no consumer reads it any more. The clear is
+// repeated on every reconnect. While the broker is away it returns an error
+// wrapping ErrNotConnected.
+func (c *Client) ClearToken(ctx context.Context, profile string) error {
+	if err := checkTopicPart("profile", profile, false); err != nil {
+		return err
+	}
+	if err := c.lock(ctx); err != nil {
+		return err
+	}
+	defer c.unlock()
+	if c.closed {
+		return errClosed
+	}
+	return c.clearLocked(ctx, profile)
+}
+
+func (c *Client) clearLocked(ctx context.Context, profile string) error {
+	e := c.tokens[profile]
+	if e == nil {
+		e = &entry{}
+		c.tokens[profile] = e
+	}
+	stopTimer(e)
+	e.gen++
+	e.tok, e.live = Token{}, false
+	if c.conn == nil {
+		return ErrNotConnected
+	}
+	return c.publishEntry(ctx, c.conn, profile, e, c.cfg.Now())
+}
+
+// SignOutRequests delivers one value per message on <prefix>/cmd/signout;
+// requests that arrive while one is pending are merged. Retained messages on
+// that topic are ignored, so a stray retained command cannot sign the board
+// out on every reconnect.
+func (c *Client) SignOutRequests() <-chan struct{} { return c.signoutCh }
+
+// Close publishes "offline" (retained), disconnects cleanly and stops
+// reconnecting. Retained tokens stay: they remain valid until their expiry,
+// which consumers check. Close returns the error of the offline publish, if
+// any; the Client is closed either way.
+func (c *Client) Close(ctx context.Context) error {
+	lockErr := c.lock(ctx)
+	var err error
+	if lockErr == nil {
+		if c.closed {
+			c.unlock()
+			return nil
+		}
+		c.closed = true
+		for _, e := range c.tokens {
+			stopTimer(e)
+		}
+		if pc := c.conn; pc != nil {
+			err = c.publish(ctx, pc, c.status, []byte("offline"))
+			pc.Disconnect(250)
+			c.conn = nil
+		}
+		c.unlock()
+	}
+	c.cancel()
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt: close: %w", ctx.Err())
+	}
+	c.setConnected(false)
+	if lockErr != nil {
+		return lockErr
+	}
+	return err
+}
