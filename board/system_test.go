@@ -36,7 +36,7 @@ type busCloser struct{ i2c.Bus }
 
 func (busCloser) Close() error { return nil }
 
-func newFakeSystem(t *testing.T, nodes ...string) *fakeSystem {
+func newFakeSystem(t testing.TB, nodes ...string) *fakeSystem {
 	t.Helper()
 	dir := t.TempDir()
 	for _, n := range nodes {
