@@ -196,12 +196,12 @@ func Hint(err error) string {
 			return "configure a tenant id or domain; device code sign-in needs a tenant"
 		case se.HasCode(90002):
 			return "check the tenant and the authority host (sovereign cloud?)"
-		case se.HasCode(700016) || se.Code == "invalid_client":
-			return "check the client id and that the app is registered in this tenant"
-		case se.HasCode(7000218) || se.Code == "unauthorized_client":
+		case se.HasCode(7000218):
 			return `enable "Allow public client flows" on the app registration`
 		case se.HasCode(700025):
 			return "the app is a public client: remove the client secret from the configuration"
+		case se.HasCode(700016) || se.Code == "invalid_client" || se.Code == "unauthorized_client":
+			return "check the client id and that the app is registered in this tenant"
 		}
 	}
 	switch {

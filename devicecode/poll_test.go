@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,22 +14,269 @@ import (
 
 var sprintf = fmt.Sprintf
 
-func TestSmoke(t *testing.T) {
-	e := newEnv(t, entratest.Options{ApproveAfterPolls: 3}, nil)
+// checkSchedule replays the recorded requests and checks RFC 8628 §3.5:
+// the first poll comes no sooner than one interval after the code was
+// requested, no two polls closer than the interval in force (slow_down adds
+// 5 s for good), none sooner than a Retry-After, none at or after expiry.
+func checkSchedule(t *testing.T, recs []entratest.Record, interval, expiresIn time.Duration, retryAfter map[int]time.Duration) (polls int) {
+	t.Helper()
+	var issued, prev time.Time
+	for _, r := range recs {
+		if r.Endpoint == entratest.EndpointDeviceCode {
+			issued, prev = r.Time, r.Time
+			continue
+		}
+		if r.Endpoint != entratest.EndpointToken || r.GrantType != "urn:ietf:params:oauth:grant-type:device_code" {
+			continue
+		}
+		if issued.IsZero() {
+			t.Fatal("poll before any device code request")
+		}
+		gap := r.Time.Sub(prev)
+		want := interval
+		if ra, ok := retryAfter[polls]; ok && ra > want {
+			want = ra
+		}
+		if gap < want {
+			t.Errorf("poll %d came %s after the previous request, want at least %s", polls+1, gap, want)
+		}
+		if !r.Time.Before(issued.Add(expiresIn)) {
+			t.Errorf("poll %d at %s is at or after the code's expiry %s", polls+1, r.Time.Sub(issued), expiresIn)
+		}
+		if r.Error == "slow_down" {
+			interval += 5 * time.Second
+		}
+		prev = r.Time
+		polls++
+	}
+	return polls
+}
+
+func TestPollTable(t *testing.T) {
+	formDenied := entratest.Reply{Status: 400, ContentType: "application/x-www-form-urlencoded", Body: "error=access_denied&error_description=the+user+declined"}
+	tests := []struct {
+		name       string
+		opts       entratest.Options
+		replies    []entratest.Reply
+		approve    bool // approve after the scripted replies
+		wantIs     error
+		wantErr    string // substring of the error
+		wantPolls  int
+		retryAfter map[int]time.Duration // poll index -> minimum gap before it
+		check      func(t *testing.T, err error)
+	}{
+		{name: "pending then approved", replies: entratest.Repeat(entratest.Pending, 3), approve: true, wantPolls: 4},
+		{name: "approved at the first poll", approve: true, wantPolls: 1},
+		{name: "slow_down adds five seconds for good", replies: []entratest.Reply{entratest.SlowDown, entratest.Pending, entratest.SlowDown, entratest.Pending}, approve: true, wantPolls: 5},
+		{name: "v1 interval as string, no interval means 5 s", opts: entratest.Options{V1: true, OmitInterval: true}, replies: entratest.Repeat(entratest.Pending, 2), approve: true, wantPolls: 3},
+		{name: "longer interval from the provider", opts: entratest.Options{Interval: 9 * time.Second}, replies: entratest.Repeat(entratest.Pending, 2), approve: true, wantPolls: 3},
+		{name: "authorization_declined", replies: []entratest.Reply{entratest.Pending, entratest.Declined}, wantIs: devicecode.ErrDeclined, wantPolls: 2,
+			check: func(t *testing.T, err error) {
+				var se *devicecode.ServiceError
+				if !errors.As(err, &se) || se.Code != "authorization_declined" || se.TraceID == "" {
+					t.Errorf("the ServiceError is not reachable with its trace id: %#v", se)
+				}
+			}},
+		{name: "access_denied, form encoded", replies: []entratest.Reply{formDenied}, wantIs: devicecode.ErrDeclined, wantPolls: 1},
+		{name: "bad_verification_code", replies: []entratest.Reply{entratest.BadCode}, wantIs: devicecode.ErrBadCode, wantPolls: 1},
+		{name: "expired_token", replies: []entratest.Reply{entratest.Pending, entratest.ExpiredToken}, wantIs: devicecode.ErrExpired, wantPolls: 2},
+		{name: "v1 code_expired", replies: []entratest.Reply{{Error: "code_expired", AADSTS: 70020}}, wantIs: devicecode.ErrExpired, wantPolls: 1},
+		{name: "5xx retried with backoff", replies: []entratest.Reply{entratest.ServerError(500), entratest.ServerError(503), entratest.Malformed(502, "<html>bad gateway</html>")}, approve: true, wantPolls: 4},
+		{name: "429 honours Retry-After", replies: []entratest.Reply{entratest.Pending, entratest.TooManyRequests(40 * time.Second)}, approve: true, wantPolls: 3,
+			retryAfter: map[int]time.Duration{2: 40 * time.Second}},
+		{name: "AADSTS50196 loop detected is transient", replies: []entratest.Reply{{Error: "invalid_request", AADSTS: 50196, Description: "The server encountered a client request loop."}}, approve: true, wantPolls: 2},
+		{name: "connection closed is retried", replies: []entratest.Reply{entratest.CloseConn}, approve: true, wantPolls: 2},
+		{name: "hung request times out and is retried", replies: []entratest.Reply{entratest.Hang}, approve: true, wantPolls: 2},
+		{name: "malformed 200 ends the code", replies: []entratest.Reply{entratest.Malformed(200, `{"access_token":`)}, wantErr: "not a JSON object", wantPolls: 1},
+		{name: "200 with error is an error", replies: []entratest.Reply{{Status: 200, Error: "invalid_grant", AADSTS: 70000, Description: "bad"}}, wantErr: "AADSTS70000", wantPolls: 1},
+		{name: "public client flows disabled", opts: entratest.Options{PublicClientDisabled: true}, approve: true, wantErr: "Allow public client flows", wantPolls: 1,
+			check: func(t *testing.T, err error) {
+				if !devicecode.IsConfigError(err) || devicecode.IsTransient(err) || devicecode.NeedsSignIn(err) {
+					t.Errorf("class of %v is wrong", err)
+				}
+			}},
+		{name: "never approved: no poll after expiry", opts: entratest.Options{ExpiresIn: 60 * time.Second}, wantIs: devicecode.ErrExpired, wantPolls: 11},
+		{name: "server down until expiry", opts: entratest.Options{ExpiresIn: 120 * time.Second}, replies: entratest.Repeat(entratest.ServerError(503), 100), wantIs: devicecode.ErrExpired, wantErr: "last poll error",
+			check: func(t *testing.T, err error) {
+				if !devicecode.IsTransient(errors.Unwrap(err)) && !strings.Contains(err.Error(), "503") {
+					t.Errorf("the last transient error is lost: %v", err)
+				}
+			}},
+		{name: "server enforcing the interval never says slow_down", opts: entratest.Options{EnforceInterval: true}, replies: entratest.Repeat(entratest.Pending, 5), approve: true, wantPolls: 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.opts, func(c *devicecode.Config) { c.RequestTimeout = 200 * time.Millisecond })
+			ctx := context.Background()
+			dc, err := e.c.RequestCode(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret := e.srv.DeviceCode(dc.UserCode)
+			e.srv.Enqueue(entratest.EndpointToken, tt.replies...)
+			if tt.approve {
+				if err := e.srv.Approve(dc.UserCode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tok, err := e.c.PollToken(ctx, dc)
+			switch {
+			case tt.wantIs == nil && tt.wantErr == "":
+				if err != nil {
+					t.Fatalf("PollToken: %v", err)
+				}
+				if tok.AccessToken == "" || tok.RefreshToken == "" || tok.Account.Username != entratest.DefaultUser.Username {
+					t.Errorf("token incomplete: %v", tok)
+				}
+			default:
+				if err == nil {
+					t.Fatalf("PollToken succeeded, want an error")
+				}
+				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+					t.Errorf("error %v is not %v", err, tt.wantIs)
+				}
+				if tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %q lacks %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), secret) || strings.Contains(e.logs.String(), secret) {
+					t.Errorf("the device code leaked into the error or the log")
+				}
+				if strings.ContainsAny(err.Error(), "\r\n") {
+					t.Errorf("error is not one line: %q", err)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, err)
+			}
+			interval := tt.opts.Interval
+			if interval == 0 {
+				interval = 5 * time.Second
+			}
+			expires := tt.opts.ExpiresIn
+			if expires == 0 {
+				expires = 900 * time.Second
+			}
+			polls := checkSchedule(t, e.srv.Requests(), interval, expires, tt.retryAfter)
+			if tt.wantPolls != 0 && polls != tt.wantPolls {
+				t.Errorf("%d polls, want %d", polls, tt.wantPolls)
+			}
+			for _, r := range e.srv.Requests() {
+				if r.HasSecret {
+					t.Errorf("a public client sent a secret to %s", r.Endpoint)
+				}
+				if r.Endpoint == entratest.EndpointToken && !r.HasClientInfo {
+					t.Errorf("token request without client_info=1")
+				}
+			}
+		})
+	}
+}
+
+// TestPollRecordsEveryGap runs a long, mixed poll sequence and checks the
+// time of every request against the interval in force.
+func TestPollRecordsEveryGap(t *testing.T) {
+	e := newEnv(t, entratest.Options{}, func(c *devicecode.Config) { c.RequestTimeout = 200 * time.Millisecond })
 	ctx := context.Background()
 	dc, err := e.c.RequestCode(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%v", dc)
-	tok, err := e.c.PollToken(ctx, dc)
-	if err != nil {
+	var script []entratest.Reply
+	for i := range 40 {
+		switch i % 8 {
+		case 3:
+			script = append(script, entratest.ServerError(503))
+		case 5:
+			script = append(script, entratest.SlowDown)
+		case 7:
+			script = append(script, entratest.CloseConn)
+		default:
+			script = append(script, entratest.Pending)
+		}
+	}
+	e.srv.Enqueue(entratest.EndpointToken, script...)
+	e.srv.Approve(dc.UserCode)
+	if _, err := e.c.PollToken(ctx, dc); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%v %+v", tok, tok.Account)
-	for _, r := range e.srv.Requests() {
-		t.Logf("%s %s %s %d", r.Time.Format(time.TimeOnly), r.Endpoint, r.GrantType, r.Status)
+	recs := e.srv.Requests()
+	var prev time.Time
+	interval := 5 * time.Second
+	n := 0
+	for _, r := range recs {
+		if r.Endpoint == entratest.EndpointDeviceCode {
+			prev = r.Time
+			continue
+		}
+		gap := r.Time.Sub(prev)
+		if gap < interval {
+			t.Errorf("request %d: gap %s < interval %s", n, gap, interval)
+		}
+		if r.Error == "slow_down" {
+			interval += 5 * time.Second
+		}
+		prev = r.Time
+		n++
 	}
-	_ = errors.Is
-	_ = devicecode.ErrDeclined
+	if n != 41 {
+		t.Errorf("%d polls, want 41", n)
+	}
+	if interval != 30*time.Second {
+		t.Errorf("interval after 5 slow_downs = %s, want 30s", interval)
+	}
+}
+
+// TestPollCancelReturnsAtOnce cancels while PollToken waits for the
+// interval on the real clock, and while a poll hangs on the server.
+func TestPollCancelReturnsAtOnce(t *testing.T) {
+	for _, hang := range []bool{false, true} {
+		name := "while waiting"
+		if hang {
+			name = "during a hung request"
+		}
+		t.Run(name, func(t *testing.T) {
+			srv := entratest.Start(entratest.Options{TLS: true})
+			defer srv.Close()
+			cfg := devicecode.Config{
+				ClientID:       entratest.DefaultClientID,
+				Authority:      devicecode.Authority{Tenant: entratest.TenantID, Host: srv.URL()},
+				HTTPClient:     srv.Client(),
+				RequestTimeout: time.Minute,
+			}
+			if hang {
+				cfg.Clock = entratest.NewFakeClock(epoch) // the first poll goes out at once
+				srv.Enqueue(entratest.EndpointToken, entratest.Hang)
+			}
+			c, err := devicecode.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dc, err := c.RequestCode(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { _, err := c.PollToken(ctx, dc); done <- err }()
+			if hang {
+				for len(srv.Requests()) < 2 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+			start := time.Now()
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("err = %v, want context.Canceled", err)
+				}
+				if d := time.Since(start); d > time.Second {
+					t.Errorf("returned %s after cancel", d)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("PollToken did not return after cancel")
+			}
+		})
+	}
 }

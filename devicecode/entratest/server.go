@@ -118,9 +118,10 @@ type Record struct {
 	GrantType     string // for the token endpoint
 	ClientID      string
 	Scope         string
-	HasSecret     bool // client_secret or client_assertion was sent
-	HasClientInfo bool
-	Status        int
+	HasSecret     bool   // client_secret or client_assertion was sent
+	HasClientInfo bool   // client_info=1 was sent
+	Status        int    // HTTP status answered, 0 when the connection was dropped
+	Error         string // the OAuth error answered, "" for a success
 }
 
 // Reply is a scripted answer.
@@ -567,6 +568,7 @@ func (s *Server) answer(w http.ResponseWriter, rec Record, r *http.Request, rp R
 		}
 	}
 	rec.Status = status
+	rec.Error = rp.Error
 	if rp.Close {
 		rec.Status = 0
 	}

@@ -1,0 +1,107 @@
+package devicecode
+
+import (
+	"strings"
+	"testing"
+)
+
+// The fuzz targets check that no input panics, that errors are one line,
+// and that what a parser accepts is consistent.
+
+func FuzzDeviceAuthReply(f *testing.F) {
+	f.Add([]byte(`{"user_code":"WDJB-MJHT","device_code":"DC","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"message":"m"}`))
+	f.Add([]byte(`{"user_code":"A","device_code":"D","verification_url":"u","expires_in":"900","interval":"5"}`))
+	f.Add([]byte(`{"error":"invalid_request","error_codes":[50059]}`))
+	f.Add([]byte(`{"a":[{"b":[[[]]]}],"user_code":"\u00e9\ud83d\ude00"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := ParseDeviceAuthReply(body)
+		if err != nil {
+			oneLine(t, err)
+			return
+		}
+		if d.UserCode == "" || d.DeviceCode == "" || d.VerificationURI == "" || d.ExpiresIn <= 0 || d.Interval <= 0 {
+			t.Fatalf("accepted an incomplete reply: %#v", d)
+		}
+	})
+}
+
+func FuzzTokenReply(f *testing.F) {
+	f.Add([]byte(`{"token_type":"Bearer","scope":"User.Read","expires_in":4231,"refresh_in":2115,"access_token":"AT","refresh_token":"RT","id_token":"ID","client_info":"CI"}`))
+	f.Add([]byte(`{"access_token":"AT","expires_in":"3599"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		tr, err := ParseTokenReply(body)
+		if err != nil {
+			oneLine(t, err)
+			return
+		}
+		if tr.AccessToken == "" || tr.ExpiresIn < 0 || tr.RefreshIn < 0 {
+			t.Fatalf("accepted %#v", tr)
+		}
+	})
+}
+
+func FuzzErrorReply(f *testing.F) {
+	f.Add(400, "application/json", []byte(`{"error":"authorization_pending","error_description":"AADSTS70016: x\r\nTrace ID: t","error_codes":[70016],"trace_id":"t"}`))
+	f.Add(400, "application/x-www-form-urlencoded", []byte("error=access_denied&error_description=no&error_codes=1,2"))
+	f.Add(503, "", []byte("<html>"))
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
+		se := ParseErrorReply(status, contentType, body)
+		if se == nil {
+			return
+		}
+		if se.Code == "" {
+			t.Fatal("ServiceError without a code")
+		}
+		oneLine(t, se)
+		_ = Hint(se)
+		_, _, _, _ = NeedsSignIn(se), IsConfigError(se), IsBlockedByPolicy(se), IsTransient(se)
+	})
+}
+
+func FuzzIDTokenClaims(f *testing.F) {
+	f.Add(jwt(`{"preferred_username":"ada@contoso.com","name":"Ada","oid":"o1","tid":"t1"}`))
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, token string) {
+		if _, err := ParseIDTokenClaims(token); err != nil {
+			oneLine(t, err)
+			if strings.Contains(err.Error(), token) && len(token) > 8 {
+				t.Fatal("error string holds the token")
+			}
+		}
+	})
+}
+
+func FuzzClientInfo(f *testing.F) {
+	f.Add("eyJ1aWQiOiJ1MSIsInV0aWQiOiJ0MSJ9")
+	f.Add("eyJ1aWQiOiJ1MSIsInV0aWQiOiJ0MSJ9==")
+	f.Fuzz(func(t *testing.T, in string) {
+		h, err := ParseClientInfo(in)
+		if err != nil {
+			oneLine(t, err)
+			return
+		}
+		if !strings.Contains(h, ".") {
+			t.Fatalf("home account id %q has no dot", h)
+		}
+	})
+}
+
+func FuzzDiscovery(f *testing.F) {
+	f.Add([]byte(`{"token_endpoint":"https://idp/token","device_authorization_endpoint":"https://idp/device"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := ParseDiscovery(body); err != nil {
+			oneLine(t, err)
+		}
+	})
+}
+
+func oneLine(t *testing.T, err error) {
+	t.Helper()
+	s := err.Error()
+	if strings.ContainsAny(s, "\r\n") {
+		t.Fatalf("error is not one line: %q", s)
+	}
+	if !strings.HasPrefix(s, "devicecode: ") {
+		t.Fatalf("error lacks the package prefix: %q", s)
+	}
+}
