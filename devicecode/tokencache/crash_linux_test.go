@@ -21,6 +21,10 @@ import (
 // is what makes TestHelperProcess act as the writer.
 const crashHelperEnv = "BOARDLOGIN_TOKENCACHE_CRASH_HELPER"
 
+// crashIterationsEnv overrides the number of kills, for a long soak:
+// BOARDLOGIN_TOKENCACHE_CRASH_ITERATIONS=10000 go test -run TestCrashSafety
+const crashIterationsEnv = "BOARDLOGIN_TOKENCACHE_CRASH_ITERATIONS"
+
 // generation returns snapshot number g. Sizes vary from one generation to
 // the next (1 to 5 profiles, tokens of 200 to 1,700 bytes), so a torn or
 // truncated file could not pass for either neighbour.
@@ -98,10 +102,21 @@ func TestHelperProcess(t *testing.T) {
 // duration of a Save.
 func TestCrashSafety(t *testing.T) {
 	iterations := 300
-	if len(testenv.Emulator()) > 0 {
+	switch {
+	case os.Getenv(crashIterationsEnv) != "":
+		n, err := strconv.Atoi(os.Getenv(crashIterationsEnv))
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", crashIterationsEnv, os.Getenv(crashIterationsEnv))
+		}
+		iterations = n
+	case len(testenv.Emulator()) > 0:
 		// Under qemu-user each start of the helper costs ~100 ms instead
-		// of ~5 ms; 60 kills still hit every phase of a Save.
+		// of ~5 ms; 60 kills still land in every phase of a Save.
 		iterations = 60
+	case raceEnabled:
+		// The race detector finds nothing in a one-goroutine writer but
+		// makes each start of it several times slower.
+		iterations = 200
 	}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -172,6 +173,10 @@ func (f *File) Load() (*Snapshot, error) {
 // renamed over it, and the folder is synced. After a crash or power cut the
 // file holds either the old or the new content, never a mix (see the package
 // documentation). The folder is created (mode 0700) when missing.
+//
+// On error written is false and the file holds the old or the new content
+// (the new one when only the final folder sync failed); the next Save
+// compares with the file again and retries as needed.
 func (f *File) Save(s *Snapshot) (written bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -232,7 +237,7 @@ func (f *File) remember(data []byte, info fs.FileInfo) {
 
 // read returns the file's content after checking its mode and size.
 func (f *File) read() ([]byte, fs.FileInfo, error) {
-	fd, err := os.Open(f.path)
+	fd, err := openRead(f.path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
@@ -304,7 +309,7 @@ func (f *File) unchanged(data []byte) bool {
 // readQuiet reads the file for a comparison: no mode check (a file of the
 // wrong mode is replaced by a 0600 one anyway) and nothing moved aside.
 func (f *File) readQuiet() ([]byte, fs.FileInfo, error) {
-	fd, err := os.Open(f.path)
+	fd, err := openRead(f.path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -386,6 +391,13 @@ func (f *File) mkdir() error {
 		return fmt.Errorf("tokencache: sync folder %s: %w", filepath.Dir(f.dir), err)
 	}
 	return nil
+}
+
+// openRead opens path for reading without blocking: a FIFO planted at the
+// cache path would otherwise hang Load until something writes to it. The
+// caller then refuses anything but a regular file.
+func openRead(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
 func syncDir(dir string) error {

@@ -467,16 +467,28 @@ func TestKeepCorrupt(t *testing.T) {
 }
 
 func TestNotARegularFile(t *testing.T) {
-	f, path := newFile(t)
-	if err := os.Mkdir(path, 0o700); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		make func(path string) error
+	}{
+		{"folder", func(path string) error { return os.Mkdir(path, 0o700) }},
+		// Without O_NONBLOCK, opening a FIFO would hang until a writer came.
+		{"fifo", func(path string) error { return syscall.Mkfifo(path, 0o600) }},
 	}
-	_, err := f.Load()
-	if err == nil || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("Load of a folder = %v; want a not-a-regular-file error", err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("the folder must stay: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, path := newFile(t)
+			if err := tt.make(path); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.Load()
+			if err == nil || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("Load = %v; want a not-a-regular-file error", err)
+			}
+			if _, err := os.Lstat(path); err != nil {
+				t.Errorf("it must stay: %v", err)
+			}
+		})
 	}
 }
 
