@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -214,3 +215,5 @@ func TestTerminalGoldens(t *testing.T) {
 		}
 	}
 }
+
+func decodePNG(r io.Reader) (image.Image, error) { return png.Decode(r) }

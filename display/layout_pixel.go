@@ -39,12 +39,12 @@ func bar(c canvas, v View, now time.Time, x0, y0, x1, h int) {
 	c.rect(x0+2, y0+2, x0+2+fillW, y0+h-2, true)
 }
 
-// smallLines draws wrapped lines in the 7x13 face from y, returning the y
-// below them.
-func smallLines(c canvas, x, y int, lines [][]byte) int {
+// smallLines draws wrapped lines of text in the 7x13 face from y,
+// returning the y below them.
+func smallLines(c canvas, x, y int, text []byte, lines []span) int {
 	f := smallFont()
 	for _, l := range lines {
-		f.draw(c, x, y+smallBase, l, true)
+		f.draw(c, x, y+smallBase, text[l.a:l.b], true)
 		y += smallLine
 	}
 	return y
@@ -92,30 +92,39 @@ func drawMessage(c canvas, v View, now time.Time, titleMax, step int) {
 	if avail <= 0 {
 		return
 	}
-	var buf [3][bufSize]byte
-	var lines [8][]byte
+	// Each sentence is wrapped on its own, into one buffer.
+	var buf [3 * bufSize]byte
+	var lines [8]span
+	text := buf[:0]
 	n := 0
 	for i, s := range sentences {
-		b := appendASCII(buf[i][:0], s)
+		start := len(text)
 		if v.State == SignedIn && i == 1 {
-			b = appendTokenLeft(buf[i][:0], v, now)
+			text = appendTokenLeft(text, v, now)
+		} else {
+			text = appendASCII(text, s)
 		}
-		if len(b) > bufSize {
-			b = b[:bufSize]
+		if len(text)-start > bufSize {
+			text = text[:start+bufSize]
 		}
-		if len(b) == 0 || n >= len(lines) {
+		if len(text) == start || n >= len(lines) {
 			continue
 		}
-		n += wrap(b, cols, lines[n:])
+		m := wrap(text[start:], cols, lines[n:])
+		for j := n; j < n+m; j++ {
+			lines[j].a += start
+			lines[j].b += start
+		}
+		n += m
 	}
 	// More lines than fit: show them a screenful at a time, one per step.
 	if n > avail {
 		pagesN := (n + avail - 1) / avail
 		first := (step % pagesN) * avail
-		smallLines(c, 2, y, lines[first:min(first+avail, n)])
+		smallLines(c, 2, y, text, lines[first:min(first+avail, n)])
 		return
 	}
-	smallLines(c, 2, y, lines[:n])
+	smallLines(c, 2, y, text, lines[:n])
 }
 
 // layoutLarge (e-paper 250x122, Inky 212x104): the address and the code
@@ -137,11 +146,13 @@ func layoutLarge(c canvas, v View, now time.Time) {
 	f := smallFont()
 	cols := (textR - 2) / f.advance
 	var lb [16]byte
-	y := smallLines(c, 2, 1, [][]byte{appendASCII(lb[:0], "Sign in at")})
+	f.draw(c, 2, 1+smallBase, appendASCII(lb[:0], "Sign in at"), true)
+	y := 1 + smallLine
 	var ab [bufSize]byte
-	var lines [3][]byte
-	n := wrap(appendASCII(ab[:0], shortURI(v.VerificationURI)), cols, lines[:])
-	y = smallLines(c, 2, y, lines[:n])
+	var lines [3]span
+	addr := appendASCII(ab[:0], shortURI(v.VerificationURI))
+	n := wrap(addr, cols, lines[:])
+	y = smallLines(c, 2, y, addr, lines[:n])
 	y += 2
 	var cb [bufSize]byte
 	code := appendASCII(cb[:0], v.UserCode)
@@ -182,11 +193,12 @@ func layout64(c canvas, v View, now time.Time, step int) {
 	}
 	f := smallFont()
 	var ab [bufSize]byte
-	var lines [2][]byte
-	n := wrap(appendASCII(ab[:0], shortURI(v.VerificationURI)), c.w/f.advance, lines[:])
+	var lines [2]span
+	addr := appendASCII(ab[:0], shortURI(v.VerificationURI))
+	n := wrap(addr, c.w/f.advance, lines[:])
 	y := 0
-	for i := 0; i < n; i++ {
-		f.draw(c, centred(f, len(lines[i]), 0, c.w), y+smallBase, lines[i], true)
+	for _, l := range lines[:n] {
+		f.draw(c, centred(f, l.b-l.a, 0, c.w), y+smallBase, addr[l.a:l.b], true)
 		y += smallLine
 	}
 	barH := 6

@@ -57,11 +57,12 @@ func TextLines(v View, cols, rows int, now time.Time, step int) []string {
 				parts = append(parts, string(appendASCII(nil, s)))
 			}
 		}
-		var lines [16][]byte
-		n := wrap([]byte(strings.Join(parts, ". ")), cols, lines[:])
+		var lines [16]span
+		text := []byte(strings.Join(parts, ". "))
+		n := wrap(text, cols, lines[:])
 		if n < rows && n < len(lines) {
-			for i := 0; i < n; i++ {
-				out[i+1] = string(lines[i])
+			for i, l := range lines[:n] {
+				out[i+1] = string(text[l.a:l.b])
 			}
 		} else {
 			// Too long to wrap: one sentence per row, each scrolling.

@@ -109,6 +109,11 @@ func writePNG(path string, img image.Image) error {
 		f.Close()
 		return fmt.Errorf("display: png: encode %s: %w", path, err)
 	}
+	// A picture of a panel holds no secret: readable like any image.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("display: png: %w", err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("display: png: %w", err)
 	}

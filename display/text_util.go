@@ -115,49 +115,53 @@ func message(v View) (title string, lines [3]string) {
 	return "Error", [3]string{or(v.Reason, "something went wrong"), or(v.Hint, "see the log: journalctl -u boardlogin")}
 }
 
+// span is one wrapped line: text[a:b].
+type span struct{ a, b int }
+
 // wrap splits text into at most len(out) lines of at most cols bytes,
 // breaking after a space, '/', '.', '?', '&' or '-' where it can. When text
 // does not fit, the last line ends in "..". It returns the line count. It
-// writes into text (the caller's copy) only for that "..".
-func wrap(text []byte, cols int, out [][]byte) int {
+// writes into text (the caller's copy) only for that "..". Lines are
+// returned as index pairs, not slices, so the caller's buffer stays on its
+// stack.
+func wrap(text []byte, cols int, out []span) int {
 	if cols < 1 {
 		return 0
 	}
-	n := 0
-	for len(text) > 0 && n < len(out) {
-		for len(text) > 0 && text[0] == ' ' {
-			text = text[1:]
+	n, i := 0, 0
+	for i < len(text) && n < len(out) {
+		for i < len(text) && text[i] == ' ' {
+			i++
 		}
-		if len(text) == 0 {
+		if i == len(text) {
 			break
 		}
-		if len(text) <= cols {
-			out[n] = text
-			n++
-			return n
+		rest := len(text) - i
+		if rest <= cols {
+			out[n] = span{i, len(text)}
+			return n + 1
 		}
 		if n == len(out)-1 {
-			line := text[:cols]
 			if cols >= 3 {
-				line[cols-1], line[cols-2] = '.', '.'
+				text[i+cols-1], text[i+cols-2] = '.', '.'
 			}
-			out[n] = line
+			out[n] = span{i, i + cols}
 			return n + 1
 		}
 		cut := cols
-		for i := cols; i > cols/2; i-- {
-			if text[i] == ' ' {
-				cut = i
+		for j := cols; j > cols/2; j-- {
+			if text[i+j] == ' ' {
+				cut = j
 				break
 			}
-			if c := text[i-1]; c == '/' || c == '.' || c == '?' || c == '&' || c == '-' {
-				cut = i
+			if c := text[i+j-1]; c == '/' || c == '.' || c == '?' || c == '&' || c == '-' {
+				cut = j
 				break
 			}
 		}
-		out[n] = text[:cut]
+		out[n] = span{i, i + cut}
 		n++
-		text = text[cut:]
+		i += cut
 	}
 	return n
 }
