@@ -199,8 +199,9 @@ func (b *busyPin) WaitForEdge(t time.Duration) bool {
 type InkyOpts struct {
 	// Model is inky.PHAT (212x104, default) or inky.PHAT2 (250x122).
 	Model inky.Model
-	// Color is the panel's third colour: inky.Red (default), inky.Yellow or
-	// inky.Black.
+	// Color is the panel's third colour: inky.Black (the zero value, a
+	// black and white panel), inky.Red or inky.Yellow. Open reads model and
+	// colour from the pHAT's EEPROM.
 	Color inky.Color
 	// Rotate180 turns the landscape picture upside down.
 	Rotate180 bool
@@ -232,7 +233,7 @@ type Inky struct {
 // wiring: dc GPIO22, reset GPIO27, busy GPIO17).
 func NewInkyPHAT(port spi.Port, dc, reset gpio.PinOut, busy gpio.PinIn, opts *InkyOpts) (*Inky, error) {
 	if opts == nil {
-		opts = &InkyOpts{Color: inky.Red}
+		opts = &InkyOpts{}
 	}
 	timeout := opts.BusyTimeout
 	if timeout <= 0 {

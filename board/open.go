@@ -168,13 +168,34 @@ func openI2CPanel(bus i2c.BusCloser, node string, cfg PanelConfig) (*Panel, erro
 		return nil, fmt.Errorf("board: %s %s: %v", cfg.Kind, where, err)
 	}
 	if p.Text != nil {
+		var reserved map[byte]byte
+		if cfg.Kind == KindSerLCD {
+			reserved = serlcdReserved
+		}
+		if p.Text.MinRow() != 0 || p.Text.MinCol() != 0 || reserved != nil {
+			p.Text = NewZeroBased(p.Text, reserved)
+		}
 		p.Cols, p.Rows = cols, rows
 		p.Name = fmt.Sprintf("%s %dx%d %s", cfg.Kind, cols, rows, where)
 	}
+	// Close turns the panel off (blank, backlight off) so a stopped agent
+	// leaves no stale code on it, then releases the bus.
+	// Text panels go through the TextDisplay calls rather than Halt:
+	// matrixorbital's Halt fails on any connection that is not an
+	// io.Closer, which an I2C device never is.
 	p.Close = func() error {
 		var errs []error
-		if h, ok := any(p.Drawer).(interface{ Halt() error }); ok && p.Drawer != nil {
+		if h, ok := p.Drawer.(interface{ Halt() error }); ok {
 			errs = append(errs, h.Halt())
+		}
+		if t := p.Text; t != nil {
+			errs = append(errs, t.Clear(), t.Display(false))
+			if bl, ok := t.(display.DisplayBacklight); ok {
+				// A fixed backlight is not a failure.
+				if err := bl.Backlight(0); !errors.Is(err, display.ErrNotImplemented) {
+					errs = append(errs, err)
+				}
+			}
 		}
 		errs = append(errs, closeBus())
 		return errors.Join(errs...)
@@ -297,7 +318,9 @@ func (s *system) openSPIPanelOn(port spi.PortCloser, node string, cfg PanelConfi
 		if pins.dc == nil || pins.reset == nil || pins.busy == nil {
 			return nil, errors.New("board: inky needs dc, reset and busy pins")
 		}
-		d, err = NewInkyPHAT(port, pins.dc, pins.reset, pins.busy, &InkyOpts{Rotate180: cfg.Rotate180, BusyTimeout: timeout})
+		o := s.inkyOpts(cfg)
+		o.Rotate180, o.BusyTimeout = cfg.Rotate180, timeout
+		d, err = NewInkyPHAT(port, pins.dc, pins.reset, pins.busy, o)
 		p.EPaper = true
 	case KindMAX7219:
 		d, err = NewMatrix(port, &MatrixOpts{Cascade: cfg.Cascade, Rotate180: cfg.Rotate180})
@@ -312,6 +335,22 @@ func (s *system) openSPIPanelOn(port spi.PortCloser, node string, cfg PanelConfi
 	p.Name = fmt.Sprintf("%s %dx%d on %s", cfg.Kind, b.Dx(), b.Dy(), node)
 	p.Close = func() error { return errors.Join(d.Halt(), port.Close()) }
 	return p, nil
+}
+
+// inkyOpts reads the pHAT's EEPROM when an I2C bus is there; without it
+// the panel is taken for a black pHAT (any pHAT draws black and white
+// correctly with it; only the third colour needs the right model).
+func (s *system) inkyOpts(cfg PanelConfig) *InkyOpts {
+	bus, _, err := s.openI2CBus(cfg.I2CBus)
+	if err != nil {
+		return &InkyOpts{Model: inky.PHAT, Color: inky.Black}
+	}
+	defer bus.Close()
+	o, err := DetectInkyOpts(bus)
+	if err != nil || (o.Model != inky.PHAT && o.Model != inky.PHAT2) {
+		return &InkyOpts{Model: inky.PHAT, Color: inky.Black}
+	}
+	return o
 }
 
 func nop() error { return nil }

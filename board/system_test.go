@@ -1,6 +1,7 @@
 package board
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"io"
@@ -221,6 +222,30 @@ func TestOpenTextPanels(t *testing.T) {
 			}
 			if p.Text == nil || p.Drawer != nil || p.Cols != tc.cols || p.Rows != tc.rows {
 				t.Fatalf("panel %+v", p)
+			}
+			// Every text panel counts from 0, whatever its driver does.
+			if p.Text.MinRow() != 0 || p.Text.MinCol() != 0 {
+				t.Errorf("min row/col %d,%d", p.Text.MinRow(), p.Text.MinCol())
+			}
+			for _, pos := range [][2]int{{0, 0}, {tc.rows - 1, tc.cols - 1}} {
+				if err := p.Text.MoveTo(pos[0], pos[1]); err != nil {
+					t.Errorf("MoveTo(%d,%d): %v", pos[0], pos[1], err)
+				}
+			}
+			if err := p.Text.MoveTo(tc.rows, 0); err == nil {
+				t.Errorf("MoveTo(%d,0) accepted", tc.rows)
+			}
+			bus := f.bus.(busCloser).Bus.(*passWrites)
+			n := len(bus.Ops)
+			if _, err := p.Text.WriteString("a|b"); err != nil {
+				t.Fatal(err)
+			}
+			if tc.kind == KindSerLCD {
+				for _, op := range bus.Ops[n:] {
+					if bytes.IndexByte(op.W, '|') >= 0 {
+						t.Errorf("'|' (a serlcd command prefix) sent as text: %q", op.W)
+					}
+				}
 			}
 			if err := p.Close(); err != nil {
 				t.Fatal(err)
