@@ -394,8 +394,14 @@ func validate(vals map[string]value) (*Config, []string) {
 			bad("tenant", "%q cannot sign a device in alone; use your tenant id or domain, or set allow-multi-tenant = true", c.Tenant)
 		}
 	}
-	if strings.ContainsAny(c.AuthorityHost, "/: ") {
-		bad("authority-host", "want a host name like login.microsoftonline.com, not a URL")
+	if strings.Contains(c.AuthorityHost, "://") {
+		// A base URL, for a local test server (devicecode allows plain http
+		// on loopback only).
+		if msg := checkKind(&setting{kind: kURL}, c.AuthorityHost); msg != "" {
+			bad("authority-host", "%s", msg)
+		}
+	} else if strings.ContainsAny(c.AuthorityHost, "/: ") {
+		bad("authority-host", "want a host name like login.microsoftonline.com")
 	}
 	if len(c.Profiles) == 0 {
 		problems = append(problems, "profile: no token profile (add e.g. profile.graph = https://graph.microsoft.com/.default)")

@@ -41,7 +41,8 @@ func toDisplayView(v view) display.View {
 	case viewError:
 		d.State = display.Error
 	case viewStopped:
-		d.State = display.Error
+		// display has no "stopped" state: an error screen that says so.
+		d.State, d.Hint = display.Error, "the agent is not running"
 	}
 	return d
 }
