@@ -45,7 +45,7 @@ func (e *ServiceError) Error() string {
 	var b strings.Builder
 	b.WriteString("devicecode: ")
 	if e.Code != "" {
-		b.WriteString(e.Code)
+		b.WriteString(firstLine(e.Code))
 	} else {
 		b.WriteString("http ")
 		b.WriteString(strconv.Itoa(e.StatusCode))
@@ -65,6 +65,11 @@ func (e *ServiceError) Error() string {
 	} else if len(e.ErrorCodes) > 0 {
 		b.WriteString(": AADSTS")
 		b.WriteString(strconv.Itoa(e.ErrorCodes[0]))
+	}
+	if e.TraceID != "" && !strings.Contains(b.String(), e.TraceID) {
+		b.WriteString(" [trace id ")
+		b.WriteString(firstLine(e.TraceID))
+		b.WriteString("]")
 	}
 	if h := Hint(e); h != "" {
 		b.WriteString(" (")

@@ -625,11 +625,11 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code string, aads
 		b = append(b, ": "...)
 	}
 	b = appendJSONText(b, desc)
-	b = append(b, ` Trace ID: `...)
+	b = append(b, `\r\nTrace ID: `...)
 	b = append(b, trace[:]...)
-	b = append(b, ` Correlation ID: `...)
+	b = append(b, `\r\nCorrelation ID: `...)
 	b = append(b, corr[:]...)
-	b = append(b, ` Timestamp: `...)
+	b = append(b, `\r\nTimestamp: `...)
 	b = append(b, stamp...)
 	b = append(b, `","error_codes":[`...)
 	if aadsts != 0 {
@@ -641,8 +641,11 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code string, aads
 	b = append(b, trace[:]...)
 	b = append(b, `","correlation_id":"`...)
 	b = append(b, corr[:]...)
-	b = append(b, `","error_uri":"https://login.microsoftonline.com/error?code=`...)
-	b = strconv.AppendInt(b, int64(aadsts), 10)
+	b = append(b, `","error_uri":"https://login.microsoftonline.com/error`...)
+	if aadsts != 0 {
+		b = append(b, "?code="...)
+		b = strconv.AppendInt(b, int64(aadsts), 10)
+	}
 	b = append(b, `"}`...)
 	*bp = b[:0]
 	h := w.Header()
