@@ -130,3 +130,23 @@ func normKind(k string) (string, error) {
 	}
 	return "", fmt.Errorf("board: unknown panel kind %q; use one of %s", k, strings.Join(Kinds, ", "))
 }
+
+// boardError is an error whose one-line message is written for the user
+// while errors.Is still finds the sentinels (and causes) it stands for.
+type boardError struct {
+	msg  string
+	errs []error
+}
+
+func (e *boardError) Error() string   { return e.msg }
+func (e *boardError) Unwrap() []error { return e.errs }
+
+// errorf formats a message prefixed with "board: " that wraps is.
+func errorf(is []error, format string, args ...any) error {
+	return &boardError{msg: "board: " + fmt.Sprintf(format, args...), errs: is}
+}
+
+// detail is err's message without a leading "board: ", for nesting.
+func detail(err error) string {
+	return strings.TrimPrefix(err.Error(), "board: ")
+}

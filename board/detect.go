@@ -52,7 +52,7 @@ func Detect(bus i2c.Bus) (kind string, addr uint16, err error) {
 		}
 		return c.kind, c.addr, nil
 	}
-	return "", 0, fmt.Errorf("%w: nothing answers at %s", ErrNoPanel, probeList())
+	return "", 0, errorf([]error{ErrNoPanel}, "no known panel answers at %s", probeList())
 }
 
 // probe reports whether a device acknowledges a one-byte read at addr.

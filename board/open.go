@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"periph.io/x/conn/v3/display"
@@ -67,12 +69,12 @@ func (s *system) open(cfg PanelConfig) (*Panel, error) {
 func (s *system) openAuto(cfg PanelConfig) (*Panel, error) {
 	bus, node, err := s.openI2CBus(cfg.I2CBus)
 	if err != nil {
-		return nil, fmt.Errorf("%w (auto-detection): %w", ErrNoPanel, err)
+		return nil, errorf([]error{ErrNoPanel, err}, "no panel found: %s", detail(err))
 	}
 	kind, addr, err := Detect(bus)
 	if err != nil {
 		_ = bus.Close()
-		return nil, fmt.Errorf("%w on %s: %w", ErrNoPanel, node, err)
+		return nil, errorf([]error{ErrNoPanel, err}, "no panel found on %s: %s", node, detail(err))
 	}
 	cfg.Kind, cfg.I2CAddr = kind, addr
 	p, err := openI2CPanel(bus, node, cfg)
@@ -96,7 +98,7 @@ func openI2CPanel(bus i2c.BusCloser, node string, cfg PanelConfig) (*Panel, erro
 	// Check for an acknowledge first: every driver's first write would fail
 	// anyway, but with a message that does not say "nothing at 0x27".
 	if !probe(bus, addr) {
-		return nil, fmt.Errorf("%w: nothing answers at %#02x on %s; check the wiring and the address (i2cdetect -y -r BUS)", ErrNotAnswering, addr, node)
+		return nil, errorf([]error{ErrNotAnswering}, "%s: nothing answers at %#02x on %s; check the wiring and the address (i2cdetect -y -r %s)", cfg.Kind, addr, node, strings.TrimPrefix(filepath.Base(node), "i2c-"))
 	}
 	p := &Panel{Kind: cfg.Kind}
 	where := fmt.Sprintf("at %#02x on %s", addr, node)

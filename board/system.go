@@ -91,7 +91,7 @@ func (s *system) spiNodes() []string {
 func (s *system) i2cNode(name string) (string, error) {
 	nodes := s.i2cNodes()
 	if len(nodes) == 0 {
-		return "", fmt.Errorf("%w: no %s/i2c-* device; enable i2c with dtparam=i2c_arm=on in /boot/firmware/config.txt and reboot, or run modprobe i2c-dev", ErrNoI2C, s.devRoot)
+		return "", errorf([]error{ErrNoI2C}, "no %s/i2c-* device; enable i2c with dtparam=i2c_arm=on in /boot/firmware/config.txt and reboot, or run modprobe i2c-dev", s.devRoot)
 	}
 	if name == "" {
 		return nodes[0], nil
@@ -103,7 +103,7 @@ func (s *system) i2cNode(name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: bus %q not found, this machine has %s", ErrNoI2C, name, strings.Join(nodes, ", "))
+	return "", errorf([]error{ErrNoI2C}, "i2c bus %q not found; this machine has %s", name, strings.Join(nodes, ", "))
 }
 
 // spiNode maps a port name ("", "0.0", "SPI0.0", "/dev/spidev0.0") to its
@@ -111,7 +111,7 @@ func (s *system) i2cNode(name string) (string, error) {
 func (s *system) spiNode(name string) (string, error) {
 	nodes := s.spiNodes()
 	if len(nodes) == 0 {
-		return "", fmt.Errorf("%w: no %s/spidev* device; enable spi with dtparam=spi=on in /boot/firmware/config.txt and reboot", ErrNoSPI, s.devRoot)
+		return "", errorf([]error{ErrNoSPI}, "no %s/spidev* device; enable spi with dtparam=spi=on in /boot/firmware/config.txt and reboot", s.devRoot)
 	}
 	if name == "" {
 		return nodes[0], nil
@@ -123,7 +123,7 @@ func (s *system) spiNode(name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: port %q not found, this machine has %s", ErrNoSPI, name, strings.Join(nodes, ", "))
+	return "", errorf([]error{ErrNoSPI}, "spi port %q not found; this machine has %s", name, strings.Join(nodes, ", "))
 }
 
 // checkAccess opens node read-write the way the kernel driver will, so a
@@ -136,7 +136,7 @@ func (s *system) checkAccess(node, group string) error {
 		return f.Close()
 	}
 	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("%w: cannot open %s; add the service user to group %s (usermod -aG %s USER) or run as root", ErrPermission, node, group, group)
+		return errorf([]error{ErrPermission, err}, "permission denied on %s; add the service user to group %s (usermod -aG %s USER) or run as root", node, group, group)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("board: %s vanished while opening it", node)
@@ -197,21 +197,26 @@ func (s *system) openPin(name, def, role string) (gpio.PinIO, error) {
 	}
 	// The GPIO character device (or the Pi's /dev/gpiomem) decides access;
 	// check it first so a permission problem names the group.
+	found := false
 	for _, n := range []string{"gpiochip0", "gpiomem"} {
 		node := filepath.Join(s.devRoot, n)
 		if _, err := os.Stat(node); err == nil {
 			if err := s.checkAccess(node, "gpio"); err != nil {
 				return nil, err
 			}
+			found = true
 			break
 		}
+	}
+	if !found {
+		return nil, errorf([]error{ErrNoGPIO}, "no gpio on this machine (no %s/gpiochip0 or %s/gpiomem) for the %s pin %q", s.devRoot, s.devRoot, role, name)
 	}
 	if err := s.init(); err != nil {
 		return nil, err
 	}
 	p := s.pin(name)
 	if p == nil {
-		return nil, fmt.Errorf("%w: %s pin %q; use a name such as GPIO25", ErrNoGPIO, role, name)
+		return nil, errorf([]error{ErrNoGPIO}, "no gpio named %q for the %s pin; use a name such as GPIO25", name, role)
 	}
 	return p, nil
 }

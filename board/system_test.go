@@ -92,17 +92,19 @@ func TestOpenErrors(t *testing.T) {
 		{"no spi node", []string{"i2c-1"}, "", nil, PanelConfig{Kind: KindMAX7219}, ErrNoSPI,
 			[]string{"/spidev* device", "dtparam=spi=on"}},
 		{"i2c permission", []string{"i2c-1"}, "i2c-1", nil, PanelConfig{Kind: KindHD44780PCF8574}, ErrPermission,
-			[]string{"cannot open", "i2c-1", "group i2c"}},
+			[]string{"permission denied on", "i2c-1", "group i2c"}},
 		{"registry blames init, spi", []string{"spidev0.0"}, "", nil, PanelConfig{Kind: KindMAX7219}, nil,
 			[]string{"open ", "spidev0.0", "no port found"}},
 		{"spi permission", []string{"spidev0.0"}, "spidev0.0", nil, PanelConfig{Kind: KindMAX7219}, ErrPermission,
 			[]string{"spidev0.0", "group spi"}},
 		{"gpio permission", []string{"spidev0.0", "gpiochip0"}, "gpiochip0", nil, PanelConfig{Kind: KindSSD1306SPI}, ErrPermission,
 			[]string{"gpiochip0", "group gpio"}},
+		{"no gpio at all", []string{"spidev0.0"}, "", nil, PanelConfig{Kind: KindSSD1306SPI}, ErrNoGPIO,
+			[]string{"no gpio on this machine", "gpiochip0", "dc pin"}},
 		{"unknown bus name", []string{"i2c-1"}, "", nil, PanelConfig{Kind: KindSerLCD, I2CBus: "7"}, ErrNoI2C,
 			[]string{`bus "7" not found`, "i2c-1"}},
 		{"nothing at the address", []string{"i2c-1"}, "", newProbeBus(), PanelConfig{Kind: KindSSD1306I2C, I2CAddr: 0x3D}, ErrNotAnswering,
-			[]string{"nothing answers at 0x3d", "i2c-1", "i2cdetect"}},
+			[]string{"ssd1306-i2c: nothing answers at 0x3d", "i2c-1", "i2cdetect -y -r 1"}},
 		{"auto, empty bus", []string{"i2c-1"}, "", newProbeBus(), PanelConfig{Kind: KindAuto}, ErrNoPanel,
 			[]string{"no panel found", "0x3c"}},
 		{"registry blames init", []string{"i2c-1"}, "", nil, PanelConfig{Kind: KindSerLCD}, nil,
@@ -135,7 +137,7 @@ func TestOpenErrors(t *testing.T) {
 			if strings.Contains(msg, "Init()") {
 				t.Errorf("error %q passes on the registry's hint to call Init", msg)
 			}
-			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "board: ") {
+			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "board: ") || strings.Count(msg, "board:") != 1 {
 				t.Errorf("error %q is not one line prefixed with board:", msg)
 			}
 			if tc.is == ErrNoI2C && len(tc.nodes) == 0 && f.inits != 0 {
@@ -263,7 +265,7 @@ func TestOpenSPIPanels(t *testing.T) {
 		{KindMAX7219, 32, 8},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
-			f := newFakeSystem(t, "spidev0.0", "spidev0.1")
+			f := newFakeSystem(t, "spidev0.0", "spidev0.1", "gpiochip0")
 			f.port = &spitest.Record{}
 			f.pins["GPIO24"] = &gpiotest.Pin{N: "GPIO24"}
 			p, err := f.open(PanelConfig{Kind: tc.kind})
@@ -281,7 +283,7 @@ func TestOpenSPIPanels(t *testing.T) {
 }
 
 func TestOpenMissingPin(t *testing.T) {
-	f := newFakeSystem(t, "spidev0.0")
+	f := newFakeSystem(t, "spidev0.0", "gpiochip0")
 	f.port = &spitest.Record{}
 	_, err := f.open(PanelConfig{Kind: KindSSD1306SPI, DCPin: "GPIO99"})
 	if !errors.Is(err, ErrNoGPIO) || !strings.Contains(err.Error(), "GPIO99") {
