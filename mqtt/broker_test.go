@@ -525,4 +525,3 @@ func TestReadTokenErrors(t *testing.T) {
 		})
 	}
 }
-

@@ -168,4 +168,3 @@ func (p *proxy) dropAll() {
 	}
 	p.conns = nil
 }
-

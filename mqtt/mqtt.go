@@ -145,4 +145,3 @@ var ErrNoToken = errors.New("mqtt: no token")
 // ErrTokenExpired is returned (wrapped) by ReadToken when the retained token
 // has expired.
 var ErrTokenExpired = errors.New("mqtt: token expired")
-
