@@ -15,10 +15,12 @@
 //
 // Time: a View holds absolute times (the code's expiry, the token's
 // expiry), so the countdown moves without a new View. Every screen has a
-// Tick(now) method; the caller (cmd/agent) calls it about every
-// TickInterval, or uses Animate. Show draws with the screen's own clock
-// (Options.Now, default time.Now). Nothing in this package starts a
-// goroutine, so tests drive the clock by hand.
+// Tick(now) method and an Interval() saying how often it wants it (40 ms
+// for a scrolling 32x8 matrix, a second for an OLED or e-paper panel); the
+// caller (cmd/agent) runs Animate(ctx, screen, 0, nil) beside its Show
+// calls. Show draws with the screen's own clock (the Now option, default
+// time.Now). Nothing in this package starts a goroutine, so tests drive the
+// clock by hand. Screens are safe for concurrent Show and Tick.
 //
 // Secrets: a View has no field for the device code or any token, so no
 // screen can show one.

@@ -50,7 +50,8 @@ func ExampleNewPixelScreen() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Millisecond)
 	defer cancel()
-	if err := display.Animate(ctx, screen, display.TickInterval, nil); err != nil {
+	// An interval of 0 takes the screen's own Interval().
+	if err := display.Animate(ctx, screen, 50*time.Millisecond, nil); err != nil {
 		fmt.Println(err)
 	}
 	fmt.Println(screen.Class(), sink.Frames())

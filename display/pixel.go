@@ -122,6 +122,19 @@ func NewPixelScreen(d display.Drawer, opts PixelOptions) (*PixelScreen, error) {
 // Class returns the layout the screen uses.
 func (s *PixelScreen) Class() Class { return s.class }
 
+// Interval is how often this screen wants Tick: its layout's step time
+// (40 ms for a 32x8 scroll, 60 ms for the 128x32 address line), else one
+// second, which keeps the countdown bar and the pages on time.
+func (s *PixelScreen) Interval() time.Duration {
+	switch s.class {
+	case ClassMatrix:
+		return matrixPixelTime
+	case ClassOLED32:
+		return marqueePixelTime
+	}
+	return time.Second
+}
+
 // Show draws v at once (when its frame differs from the panel's).
 func (s *PixelScreen) Show(v View) error {
 	s.mu.Lock()
@@ -196,6 +209,9 @@ func (s *PixelScreen) redraw(now time.Time, force bool) error {
 		}
 		s.sleeping = sleep
 		force = true
+	}
+	if s.drawn && !force && s.opts.MinRefresh > 0 && now.Sub(s.lastDraw) < s.opts.MinRefresh {
+		return nil // nothing could be sent: spare the render (e-paper ticks)
 	}
 	if sleep {
 		_, canDim := s.d.(contraster)

@@ -16,26 +16,30 @@ type Screen interface {
 
 // Ticker is implemented by every screen in this package. Tick redraws what
 // changes with time alone: the countdown, scrolling and paging, the burn-in
-// timer. A screen draws nothing when the frame did not change, so calling
-// Tick often is cheap.
+// timer. A screen draws nothing when the frame did not change. Each screen
+// also has Interval(), the Tick period it wants.
 type Ticker interface {
 	Tick(now time.Time) error
 }
 
-// TickInterval is how often a caller should call Tick: often enough for a
-// smooth 32x8 scroll, and cheap for every other screen because unchanged
-// frames are not sent.
-const TickInterval = 50 * time.Millisecond
+// TickInterval is the default period of Animate for a Ticker without an
+// Interval method: fast enough for the 32x8 scroll.
+const TickInterval = 40 * time.Millisecond
 
 // Animate calls t.Tick(now()) every interval until ctx is done, and returns
 // the first Tick error (a failing panel is the caller's to log and replace)
-// or nil when ctx ends. now defaults to time.Now.
+// or nil when ctx ends. An interval of 0 takes t's own Interval() (every
+// screen here has one: 40 ms for a scrolling matrix, a second for an OLED
+// or e-paper panel), else TickInterval. now defaults to time.Now.
 func Animate(ctx context.Context, t Ticker, interval time.Duration, now func() time.Time) error {
 	if now == nil {
 		now = time.Now
 	}
 	if interval <= 0 {
 		interval = TickInterval
+		if i, ok := t.(interface{ Interval() time.Duration }); ok && i.Interval() > 0 {
+			interval = i.Interval()
+		}
 	}
 	tk := time.NewTicker(interval)
 	defer tk.Stop()

@@ -2,6 +2,7 @@ package display
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -174,8 +175,8 @@ func TestEPaperRefreshLimit(t *testing.T) {
 	}
 	var at []time.Duration
 	drawn := d.draws
-	for i := 0; i < 10*60; i++ { // ten minutes, a tick a second
-		now := ck.add(time.Second)
+	for i := 0; i < 10*60/10; i++ { // ten minutes, a tick every 10 s
+		now := ck.add(10 * time.Second)
 		if err := s.Tick(now); err != nil {
 			t.Fatal(err)
 		}
@@ -524,5 +525,42 @@ func TestViewHasNoSecretFields(t *testing.T) {
 		if strings.Contains(name, "token") && name != "tokenexpiry" || strings.Contains(name, "devicecode") || strings.Contains(name, "secret") {
 			t.Errorf("View has a field %s", typ.Field(i).Name)
 		}
+	}
+}
+
+func TestIntervals(t *testing.T) {
+	tests := []struct {
+		w, h int
+		want time.Duration
+	}{
+		{32, 8, 40 * time.Millisecond},
+		{128, 32, 60 * time.Millisecond},
+		{128, 64, time.Second},
+		{250, 122, time.Second},
+	}
+	for _, tt := range tests {
+		s, _ := NewPixelScreen(newFake(tt.w, tt.h), PixelOptions{})
+		if got := s.Interval(); got != tt.want {
+			t.Errorf("%dx%d: Interval %v, want %v", tt.w, tt.h, got, tt.want)
+		}
+	}
+	lcd, _ := NewTextScreen(newLCD(4, 1), 0, 0, TextOptions{})
+	if lcd.Interval() != 1500*time.Millisecond {
+		t.Errorf("4x1 interval %v", lcd.Interval())
+	}
+}
+
+// Animate ticks with the screen's own interval and stops with its context.
+func TestAnimate(t *testing.T) {
+	d := newFake(32, 8)
+	s, _ := NewPixelScreen(d, PixelOptions{})
+	s.Show(fixtures[2].view)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := Animate(ctx, s, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d.draws < 2 {
+		t.Errorf("%d draws in 300 ms of a scrolling matrix", d.draws)
 	}
 }

@@ -46,6 +46,10 @@ func NewTerminal(w io.Writer, opts TerminalOptions) *Terminal {
 	return &Terminal{w: w, opts: opts}
 }
 
+// Interval is how often the terminal wants Tick: once a second is plenty
+// for a countdown in minutes.
+func (t *Terminal) Interval() time.Duration { return time.Second }
+
 // Show writes v when its text differs from what is shown.
 func (t *Terminal) Show(v View) error {
 	t.mu.Lock()

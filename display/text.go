@@ -61,6 +61,9 @@ func NewTextScreen(t display.TextDisplay, cols, rows int, opts TextOptions) (*Te
 	return &TextScreen{t: t, cols: cols, rows: rows, opts: opts, lines: make([]string, rows)}, nil
 }
 
+// Interval is how often this screen wants Tick: one scroll or page step.
+func (s *TextScreen) Interval() time.Duration { return textStep(s.cols, s.rows) }
+
 // Show writes v's rows that differ from what the panel shows.
 func (s *TextScreen) Show(v View) error {
 	s.mu.Lock()
