@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/boardlogin/boardlogin/devicecode/entratest"
+	"github.com/boardlogin/boardlogin/internal/mosquittotest"
+	"github.com/boardlogin/boardlogin/internal/testenv"
+)
+
+// These tests run the BUILT binary (for the architecture under test, through
+// the emulator under qemu) against the Entra-like test server and a real
+// Mosquitto.
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// agentBinary builds cmd/agent once per test run for runtime.GOARCH (and
+// the GOARM the test binary was built with).
+func agentBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "boardlogin-e2e-")
+		if buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(buildDir, "boardlogin")
+		cmd := exec.Command("go", "build", "-o", builtBin, ".")
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "GOARM" || s.Key == "GOARM64" || s.Key == "GOAMD64" {
+					cmd.Env = append(cmd.Env, s.Key+"="+s.Value)
+				}
+			}
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// secretTap records every secret the identity provider hands out or
+// receives, by reading its JSON replies: the values the agent must never
+// print.
+type secretTap struct {
+	mu      sync.Mutex
+	secrets map[string]string // value -> kind
+}
+
+func (s *secretTap) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		var body map[string]any
+		if json.Unmarshal(rec.Body.Bytes(), &body) == nil {
+			s.mu.Lock()
+			for _, k := range []string{"access_token", "refresh_token", "id_token", "device_code"} {
+				if v, ok := body[k].(string); ok && v != "" {
+					s.secrets[v] = k
+				}
+			}
+			s.mu.Unlock()
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
+}
+
+func (s *secretTap) count() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := map[string]int{}
+	for _, k := range s.secrets {
+		n[k]++
+	}
+	return n
+}
+
+// leaks returns the kinds of secrets found in out (never the values).
+func (s *secretTap) leaks(out string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var found []string
+	for v, k := range s.secrets {
+		if strings.Contains(out, v) {
+			found = append(found, k)
+		}
+	}
+	return found
+}
+
+type e2eEnv struct {
+	idp    *entratest.Server
+	url    string
+	tap    *secretTap
+	broker *mosquittotest.Broker
+	cache  string
+	prefix string
+}
+
+func startE2E(t *testing.T, tokenLifetime time.Duration) *e2eEnv {
+	t.Helper()
+	e := &e2eEnv{tap: &secretTap{secrets: map[string]string{}}, prefix: "devicecode/e2e"}
+	e.idp = entratest.New(entratest.Options{TokenLifetime: tokenLifetime, Interval: time.Second, ExpiresIn: 5 * time.Minute})
+	srv := httptest.NewServer(e.tap.wrap(e.idp))
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	e.broker = mosquittotest.Start(t, mosquittotest.Options{})
+	e.cache = filepath.Join(t.TempDir(), "state", "tokens.cbor")
+	return e
+}
+
+// flags are the agent's settings for this environment, as flags.
+func (e *e2eEnv) flags(extra ...string) []string {
+	return append([]string{"-config", "none", "-tenant", entratest.TenantDomain, "-client-id", entratest.DefaultClientID,
+		"-authority-host", e.url, "-profile.graph=https://graph.microsoft.com/.default", "-cache", e.cache,
+		"-mqtt-broker", "tcp://" + e.broker.Addr(), "-mqtt-prefix", e.prefix, "-display", "terminal"}, extra...)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tokenPayload is what a consumer reads from <prefix>/token/<profile>.
+type tokenPayload struct {
+	AccessToken string `json:"access_token"`
+	ExpiresAt   int64  `json:"expires_at"`
+}
+
+func TestE2EBinaryFullFlow(t *testing.T) {
+	bin := agentBinary(t)
+	e := startE2E(t, 6*time.Second)
+	sub := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/#")
+
+	var stdout, stderr syncBuffer
+	cmd := testenv.Command(bin, append([]string{"run"}, e.flags("-log-level", "debug")...)...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), "GOMEMLIMIT=")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("agent stdout:\n%s\nagent stderr:\n%s", stdout.String(), stderr.String())
+		}
+	}()
+
+	// 1. The code is shown.
+	var code string
+	waitFor(t, 30*time.Second, "a device code", func() bool {
+		if cs := e.idp.UserCodes(); len(cs) > 0 {
+			code = cs[0]
+		}
+		return code != "" && strings.Contains(stdout.String(), code)
+	})
+	sub.WaitFor(10*time.Second, "state awaiting_user", func(m mosquittotest.Message) bool {
+		return m.Topic == e.prefix+"/state" && bytes.Contains(m.Payload, []byte(`"awaiting_user"`))
+	})
+
+	// 2. Approved: the token reaches the subscriber.
+	if err := e.idp.Approve(code); err != nil {
+		t.Fatal(err)
+	}
+	first := readToken(t, sub, e.prefix, "")
+
+	// 3. boardlogin token graph prints the token read from the broker.
+	out, err := testenv.Command(bin, append([]string{"token", "graph"}, e.flags()...)...).Output()
+	if err != nil {
+		t.Fatalf("boardlogin token graph: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got == "" || !e.isAccessToken(got) {
+		t.Errorf("boardlogin token graph printed something that is not an issued access token (%d chars)", len(got))
+	}
+
+	// 4. Refreshed and republished before it expires.
+	second := readToken(t, sub, e.prefix, first.AccessToken)
+	if second.ExpiresAt < first.ExpiresAt {
+		t.Errorf("refreshed token expires at %d, before the first (%d)", second.ExpiresAt, first.ExpiresAt)
+	}
+
+	// 5. Sign-out by MQTT command: token cleared, a new code shown.
+	if err := e.broker.Publish(t, mosquittotest.SubOptions{}, e.prefix+"/cmd/signout", []byte("1"), false); err != nil {
+		t.Fatal(err)
+	}
+	sub.WaitFor(20*time.Second, "the token cleared", func(m mosquittotest.Message) bool {
+		return m.Topic == e.prefix+"/token/graph" && len(m.Payload) == 0
+	})
+	waitFor(t, 30*time.Second, "a new device code after sign-out", func() bool {
+		cs := e.idp.UserCodes()
+		return len(cs) > 0 && cs[len(cs)-1] != code && strings.Contains(stdout.String(), cs[len(cs)-1])
+	})
+	if _, err := os.Stat(e.cache); !os.IsNotExist(err) {
+		t.Errorf("cache file still there after sign-out: %v", err)
+	}
+
+	// 6. SIGTERM: a clean exit and offline retained.
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("agent exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("agent did not exit within 20s of SIGTERM")
+	}
+	late := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/status")
+	m := late.WaitFor(10*time.Second, "retained status", func(m mosquittotest.Message) bool { return m.Retained })
+	if string(m.Payload) != "offline" {
+		t.Errorf("retained status = %q, want offline", m.Payload)
+	}
+
+	// 7. Nothing secret in the output, at debug level.
+	n := e.tap.count()
+	if n["access_token"] < 2 || n["refresh_token"] < 2 || n["id_token"] < 1 || n["device_code"] < 2 {
+		t.Errorf("the tap saw too few secrets to prove anything: %v", n)
+	}
+	if leaks := e.tap.leaks(stdout.String() + stderr.String()); len(leaks) > 0 {
+		t.Errorf("the agent printed secrets of kinds %v", leaks)
+	}
+	if !strings.Contains(stderr.String(), "level=DEBUG") {
+		t.Error("no debug line in the log: the redaction check ran on too little")
+	}
+}
+
+func (e *e2eEnv) isAccessToken(s string) bool {
+	e.tap.mu.Lock()
+	defer e.tap.mu.Unlock()
+	return e.tap.secrets[s] == "access_token"
+}
+
+// readToken waits for a token on <prefix>/token/graph other than not.
+func readToken(t *testing.T, sub *mosquittotest.Subscription, prefix, not string) tokenPayload {
+	t.Helper()
+	var tp tokenPayload
+	sub.WaitFor(30*time.Second, "a new token at the subscriber", func(m mosquittotest.Message) bool {
+		if m.Topic != prefix+"/token/graph" || len(m.Payload) == 0 {
+			return false
+		}
+		var p tokenPayload
+		if json.Unmarshal(m.Payload, &p) != nil || p.AccessToken == "" || p.AccessToken == not {
+			return false
+		}
+		tp = p
+		return true
+	})
+	return tp
+}
+
+func TestE2ETokenWithoutTokenFails(t *testing.T) {
+	bin := agentBinary(t)
+	e := startE2E(t, time.Hour)
+	var stderr bytes.Buffer
+	cmd := testenv.Command(bin, append([]string{"token", "graph"}, e.flags()...)...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err == nil {
+		t.Fatalf("boardlogin token graph with no token succeeded, printed %d bytes", len(out))
+	}
+	if !strings.Contains(stderr.String(), `no token for profile "graph"`) {
+		t.Errorf("stderr = %q, want it to say there is no token for graph", stderr.String())
+	}
+}
+
+func TestE2EConfigCheckBinary(t *testing.T) {
+	bin := agentBinary(t)
+	cmd := testenv.Command(bin, "config", "check", "-config", "../../build/arm/boardlogin.conf")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("config check of the example: %v\n%s", err, out)
+	}
+	cmd = testenv.Command(bin, "config", "check", "-config", "../../build/arm/boardlogin.conf", "-display", "crt")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("config check with a bad display: %v (want exit 2)\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "display") {
+		t.Errorf("error does not name the key: %s", out)
+	}
+}
