@@ -7,14 +7,35 @@
 //	c, err := devicecode.New(devicecode.Config{
 //		ClientID:  "00000000-0000-0000-0000-000000000000",
 //		Authority: devicecode.Authority{Tenant: "contoso.onmicrosoft.com"},
-//		Profiles:  []devicecode.Profile{{Name: "graph", Scopes: []string{"https://graph.microsoft.com/User.Read"}}},
-//		Cache:     tokencache.New("/var/lib/boardlogin/tokens.cbor"),
+//		Profiles: []devicecode.Profile{
+//			{Name: "graph", Scopes: []string{"https://graph.microsoft.com/User.Read"}},
+//			{Name: "iot", Scopes: []string{"api://boardlogin-iot/telemetry.write"}},
+//		},
+//		Cache: tokencache.New("/var/lib/boardlogin/tokens.cbor"),
 //	})
-//	tok, err := c.AcquireSilent(ctx, "graph") // cache, else refresh grant
+//	tok, err := c.AcquireSilent(ctx, "graph") // cached token, else refresh grant
 //	if devicecode.NeedsSignIn(err) {
 //		dc, err := c.RequestCode(ctx)          // show dc.UserCode, dc.VerificationURI
 //		tok, err = c.PollToken(ctx, dc)        // blocks until approved, declined, expired
 //	}
+//	iot, err := c.AcquireSilent(ctx, "iot")   // second resource, same sign-in
+//	...
+//	sleep until tok.RefreshDue(); c.AcquireSilent again (or c.Refresh to force)
+//	c.SignOut()                               // forget tokens, remove the cache
+//
+// The first profile's scopes go with the device code request; every other
+// profile is served through the refresh token, one resource per request, as
+// MSAL's AcquireTokenSilent does. Each refresh stores the rotated refresh
+// token. The cache (see package tokencache) is written once after sign-in
+// and after each refresh, never while polling.
+//
+// Authority is one of: an Entra tenant (GUID or domain) on the public cloud
+// or a sovereign host (HostUSGovernment, HostChina, HostChinaPartner); a
+// generic OpenID Connect Issuer, whose endpoints come from discovery; or
+// explicit endpoints. New refuses "common", "organizations" and "consumers"
+// (Entra refuses the device code flow there, AADSTS50059/90133) unless
+// AllowMultiTenant is set, and any endpoint that is not https, except on
+// loopback.
 //
 // # Protocol
 //
@@ -54,8 +75,20 @@
 //
 // # Memory
 //
-// A poll reuses its request body, reads the reply into a pooled buffer and
-// decodes it with a small allocation-free scanner into fixed fields; the
-// default HTTP client keeps one HTTP/1.1 connection alive. See the Poll and
-// Refresh benchmarks, which measure golang.org/x/oauth2 (test-only) beside it.
+// A poll reuses its request body and request template, reads the reply into
+// a pooled buffer, recognises a pending reply by comparing bytes (a small
+// allocation-free JSON scanner reads only the fields the engine keeps), and
+// arms one reused timer for its timeout. The default HTTP client keeps one
+// HTTP/1.1 connection alive and is driven through its Transport directly.
+// The Poll and Refresh benchmarks measure golang.org/x/oauth2 (imported by
+// the test only) beside it: a pending poll round trip costs about 40% of
+// x/oauth2's bytes, server share included.
+//
+// # Trusting the id token without verifying it
+//
+// ParseIDTokenClaims reads the account from the id token without checking
+// its signature. The token came in the body of the token endpoint's reply,
+// over a TLS connection this client opened to the configured endpoint, which
+// OpenID Connect Core §3.1.3.7 accepts in place of signature validation; it
+// only labels the account, and authorizes nothing.
 package devicecode

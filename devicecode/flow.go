@@ -241,7 +241,7 @@ func (c *Client) pollOnce(ctx context.Context, rc *reqCtx, ep *resolved, body []
 			}
 			return nil, pollDone, err
 		}
-		tok, err := c.signedIn(tr, dc.profile, sent)
+		tok, err := c.signedIn(tr, dc, sent)
 		return tok, pollDone, err
 	}
 	if isJSON(r.contentType, r.body) && r.status == http.StatusBadRequest {
@@ -278,7 +278,7 @@ func (c *Client) pollError(se *ServiceError) (*Token, pollOutcome, error) {
 }
 
 // signedIn stores a device code grant's result and writes the cache once.
-func (c *Client) signedIn(tr TokenReply, profile string, sent time.Time) (*Token, error) {
+func (c *Client) signedIn(tr TokenReply, dc *DeviceCode, sent time.Time) (*Token, error) {
 	if tr.RefreshToken == "" {
 		c.logf("devicecode: the provider sent no refresh token; silent refresh will not work")
 	}
@@ -287,7 +287,7 @@ func (c *Client) signedIn(tr TokenReply, profile string, sent time.Time) (*Token
 	c.loaded = true
 	c.account, c.refresh, c.idToken = Account{}, "", ""
 	c.tokens = map[string]*Token{}
-	tok := c.storeLocked(tr, profile, sent)
+	tok := c.storeLocked(tr, dc.profile, dc.scopes, sent)
 	c.saveLocked()
 	out := *tok
 	return &out, nil
@@ -296,7 +296,7 @@ func (c *Client) signedIn(tr TokenReply, profile string, sent time.Time) (*Token
 // storeLocked turns a token reply into the profile's Token and updates the
 // sign-in state: the rotated refresh token replaces the old one (which is
 // kept only when the reply has none), a new id token updates the account.
-func (c *Client) storeLocked(tr TokenReply, profile string, sent time.Time) *Token {
+func (c *Client) storeLocked(tr TokenReply, profile, requested string, sent time.Time) *Token {
 	if tr.RefreshToken != "" {
 		c.refresh = tr.RefreshToken
 	}
@@ -333,6 +333,10 @@ func (c *Client) storeLocked(tr TokenReply, profile string, sent time.Time) *Tok
 	}
 	if t.TokenType == "" {
 		t.TokenType = "Bearer"
+	}
+	if len(t.Scopes) == 0 {
+		// RFC 6749 §5.1: scope may be left out when it is what was asked.
+		t.Scopes = strings.Fields(requested)
 	}
 	if tr.RefreshIn > 0 {
 		t.RefreshAt = sent.Add(tr.RefreshIn)
@@ -411,7 +415,8 @@ func (c *Client) refreshLocked(ctx context.Context, p Profile) (*Token, error) {
 	body := appendForm(nil, "grant_type", grantRefresh)
 	body = appendForm(body, "client_id", c.cfg.ClientID)
 	body = appendForm(body, "refresh_token", c.refresh)
-	body = appendForm(body, "scope", scopeString(p.Scopes))
+	scopes := scopeString(p.Scopes)
+	body = appendForm(body, "scope", scopes)
 	if c.entra {
 		body = appendForm(body, "client_info", "1")
 	}
@@ -429,7 +434,7 @@ func (c *Client) refreshLocked(ctx context.Context, p Profile) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := c.storeLocked(tr, p.Name, sent)
+	t := c.storeLocked(tr, p.Name, scopes, sent)
 	c.saveLocked()
 	return t, nil
 }
