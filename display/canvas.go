@@ -84,14 +84,39 @@ func (c canvas) set(x, y int, on bool) {
 	}
 }
 
-// rect fills [x0,x1) x [y0,y1).
+// rect fills [x0,x1) x [y0,y1). It works in device coordinates a band
+// byte at a time, since QR codes and bars are most of a frame's pixels.
 func (c canvas) rect(x0, y0, x1, y1 int, on bool) {
 	x0, y0 = max(x0, 0), max(y0, 0)
 	x1, y1 = min(x1, c.w), min(y1, c.h)
-	for y := y0; y < y1; y++ {
-		for x := x0; x < x1; x++ {
-			c.set(x, y, on)
+	if x0 >= x1 || y0 >= y1 {
+		return
+	}
+	// The same rectangle in device coordinates (relative to Rect.Min).
+	dx0, dy0, dx1, dy1 := x0, y0, x1, y1
+	switch c.rot {
+	case 90:
+		dx0, dx1, dy0, dy1 = c.h-y1, c.h-y0, x0, x1
+	case 180:
+		dx0, dx1, dy0, dy1 = c.w-x1, c.w-x0, c.h-y1, c.h-y0
+	case 270:
+		dx0, dx1, dy0, dy1 = y0, y1, c.w-x1, c.w-x0
+	}
+	ink := on != c.invert
+	off := c.img.Rect.Min.Y - c.img.Rect.Min.Y&^7 // rows of band 0 above the frame
+	for y := dy0 + off; y < dy1+off; {
+		band := y / 8
+		end := min((band+1)*8, dy1+off)
+		mask := byte(0xFF<<uint(y-band*8)) & byte(0xFF>>uint(8-(end-band*8)))
+		row := c.img.Pix[band*c.img.Stride:]
+		for x := dx0; x < dx1 && x < len(row); x++ {
+			if ink {
+				row[x] |= mask
+			} else {
+				row[x] &^= mask
+			}
 		}
+		y = end
 	}
 }
 
