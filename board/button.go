@@ -51,6 +51,9 @@ func (realClock) Now() time.Time { return time.Now() }
 // without edge detection.
 const buttonPoll = 20 * time.Millisecond
 
+// buttonIdlePoll is the edge wait while the button is up and settled.
+const buttonIdlePoll = 500 * time.Millisecond
+
 // OpenButton resolves cfg.Pin and watches it, see WatchButton.
 func OpenButton(ctx context.Context, cfg ButtonConfig) (<-chan Press, error) {
 	if cfg.Pin == "" {
@@ -104,7 +107,15 @@ func watchButton(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig, clk cloc
 		b := &debouncer{cfg: cfg}
 		for {
 			if edges {
-				pin.WaitForEdge(poll)
+				// Idle, an edge wakes the loop at once; the timeout only
+				// bounds how late ctx is noticed, so it can be long. While
+				// the button is down or a level is settling, sample often
+				// enough to time debounce and the long press.
+				wait := poll
+				if poll > 0 && b.idle() {
+					wait = buttonIdlePoll
+				}
+				pin.WaitForEdge(wait)
 			} else {
 				t := time.NewTimer(poll)
 				select {
@@ -142,6 +153,11 @@ type debouncer struct {
 	pressed  bool      // debounced state
 	downAt   time.Time // when the debounced press began
 	longSent bool
+}
+
+// idle reports whether the button is up and its level settled.
+func (b *debouncer) idle() bool {
+	return b.started && !b.pressed && b.raw == b.pressed
 }
 
 func (b *debouncer) step(now time.Time, raw bool) (Press, bool) {
