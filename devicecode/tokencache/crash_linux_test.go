@@ -111,8 +111,8 @@ func TestCrashSafety(t *testing.T) {
 		iterations = n
 	case len(testenv.Emulator()) > 0:
 		// Under qemu-user each start of the helper costs ~100 ms instead
-		// of ~5 ms; 60 kills still land in every phase of a Save.
-		iterations = 60
+		// of ~5 ms; 50 kills still land in every phase of a Save.
+		iterations = 50
 	case raceEnabled:
 		// The race detector finds nothing in a one-goroutine writer but
 		// makes each start of it several times slower.

@@ -71,6 +71,12 @@
 // fmt and log/slog output. Remove (sign-out) also deletes moved-aside copies,
 // which may hold a valid refresh token.
 //
-// A File is safe for concurrent use within one process; two processes must not
-// share one cache file (Load removes temporary files it takes for stale).
+// # Processes
+//
+// A File is safe for concurrent use within one process. One process (the
+// agent) writes a cache file; others may Load it at any time (a status or
+// token command): a Save holds an flock(2) on its temporary file, and Load
+// removes only temporary files nobody holds, which a crashed writer's are,
+// since the kernel drops its locks. Two writers of one file are not
+// coordinated: the last Save wins.
 package tokencache

@@ -82,8 +82,7 @@ type Options struct {
 var DefaultOptions = Options{MaxSize: 256 << 10, KeepCorrupt: 3, Now: time.Now}
 
 // File is the cache file at one path. Its methods are safe for concurrent
-// use by the goroutines of one process; two processes must not share a
-// cache file.
+// use; see the package documentation for several processes.
 type File struct {
 	path string
 	dir  string
@@ -338,10 +337,9 @@ func (f *File) write(data []byte) (fs.FileInfo, error) {
 	if err := f.mkdir(); err != nil {
 		return nil, err
 	}
-	// CreateTemp opens with O_CREATE|O_EXCL and mode 0600.
-	tmp, err := os.CreateTemp(f.dir, f.tempPrefix()+"*")
+	tmp, err := f.createTemp()
 	if err != nil {
-		return nil, fmt.Errorf("tokencache: create temporary file: %w: check that %s is writable", err, f.dir)
+		return nil, err
 	}
 	tmpName := tmp.Name()
 	renamed := false
@@ -378,6 +376,23 @@ func (f *File) write(data []byte) (fs.FileInfo, error) {
 	return info, nil
 }
 
+// createTemp creates and locks the temporary file (see lock_unix.go).
+func (f *File) createTemp() (*os.File, error) {
+	for range 3 {
+		// CreateTemp opens with O_CREATE|O_EXCL and mode 0600.
+		tmp, err := os.CreateTemp(f.dir, f.tempPrefix()+"*")
+		if err != nil {
+			return nil, fmt.Errorf("tokencache: create temporary file: %w: check that %s is writable", err, f.dir)
+		}
+		if lockTemp(tmp) {
+			return tmp, nil
+		}
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	return nil, fmt.Errorf("tokencache: another process keeps removing the temporary files in %s: run one agent per cache file", f.dir)
+}
+
 // mkdir creates the folder (0700) when missing, and syncs its parent so the
 // new folder survives a power cut along with the file in it.
 func (f *File) mkdir() error {
@@ -410,8 +425,8 @@ func syncDir(dir string) error {
 }
 
 // removeTemps deletes temporary files left by a write that a crash
-// interrupted. A File is the only writer of its path, so any such file is
-// stale. Failures are ignored: a leftover costs a little space, nothing more.
+// interrupted. A file another process is writing is locked and stays.
+// Failures are ignored: a leftover costs a little space, nothing more.
 func (f *File) removeTemps() {
 	entries, err := os.ReadDir(f.dir)
 	if err != nil {
@@ -419,8 +434,13 @@ func (f *File) removeTemps() {
 	}
 	prefix := f.tempPrefix()
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
-			os.Remove(filepath.Join(f.dir, e.Name()))
+		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(f.dir, e.Name())
+		if release, stale := staleTemp(name); stale {
+			os.Remove(name)
+			release()
 		}
 	}
 }

@@ -680,6 +680,37 @@ func TestLoadRemovesStaleTemps(t *testing.T) {
 	}
 }
 
+// A temporary file that another process is writing (it holds the lock) is
+// not stale: Load from a second process must not delete it.
+func TestLoadKeepsTempInUse(t *testing.T) {
+	f, path := newFile(t)
+	if _, err := f.Save(sample()); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join(filepath.Dir(path), ".cache.cbor.tmp-live")
+	w, err := os.OpenFile(live, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if !lockTemp(w) {
+		t.Fatal("lockTemp failed on a new file")
+	}
+	if _, err := New(path).Load(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("Load removed a temporary file in use: %v", err)
+	}
+	w.Close() // the writer is gone: its lock with it
+	if _, err := New(path).Load(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load kept a stale temporary file: %v", err)
+	}
+}
+
 func TestRemove(t *testing.T) {
 	f, path := newFile(t)
 	dir := filepath.Dir(path)
