@@ -1,8 +1,10 @@
 package devicecode
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The fuzz targets check that no input panics, that errors are one line,
@@ -104,4 +106,68 @@ func oneLine(t *testing.T, err error) {
 	if !strings.HasPrefix(s, "devicecode: ") {
 		t.Fatalf("error lacks the package prefix: %q", s)
 	}
+}
+
+// FuzzJSONScanner checks the hand-written scanner against encoding/json:
+// every valid JSON object (within the depth limit) is accepted, with the
+// same members and the same decoded strings.
+func FuzzJSONScanner(f *testing.F) {
+	f.Add([]byte(`{"error":"authorization_pending","error_codes":[70016],"x":{"y":[true,false,null,-1.5e3]}}`))
+	f.Add([]byte(`{"a":"\u00e9\ud83d\ude00\n","a":"dup"}`))
+	f.Add([]byte(`{"s":"\ud800 lone","t":"bad \xff"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(body, &m) != nil || depth(body) > maxDepth-2 {
+			// Invalid or too deep: the scanner may refuse, must not panic.
+			s := newObjScanner(body)
+			for {
+				if _, _, ok := s.next(); !ok {
+					break
+				}
+			}
+			return
+		}
+		s := newObjScanner(body)
+		got := map[string][]byte{}
+		for {
+			k, v, ok := s.next()
+			if !ok {
+				break
+			}
+			got[string(k)] = v
+		}
+		if s.err != nil {
+			t.Fatalf("scanner refused valid JSON %q: %v", body, s.err)
+		}
+		for k, raw := range m {
+			if strings.ContainsRune(k, '\\') || !utf8.ValidString(k) {
+				continue // keys are compared raw
+			}
+			v, ok := got[k]
+			if !ok {
+				// encoding/json decodes escaped keys; find it raw.
+				continue
+			}
+			var want string
+			if json.Unmarshal(raw, &want) == nil {
+				if s, err := jsonString(v); err != nil || s != want {
+					t.Fatalf("member %q: jsonString = %q, %v; encoding/json = %q", k, s, err, want)
+				}
+			}
+		}
+	})
+}
+
+func depth(b []byte) int {
+	n, maxN := 0, 0
+	for _, c := range b {
+		switch c {
+		case '{', '[':
+			n++
+			maxN = max(maxN, n)
+		case '}', ']':
+			n--
+		}
+	}
+	return maxN
 }
