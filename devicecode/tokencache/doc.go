@@ -34,27 +34,30 @@
 //     next Load. TestCrashSafety kills a writer hundreds of times to show it.
 //
 //   - A power cut is harsher: the kernel's page cache is lost, and the file
-//     system may have committed some operations and not others. On ext4
-//     (data=ordered, the default) and f2fs, rename is a single metadata
-//     operation committed atomically by the journal (ext4) or by a checkpoint
-//     and roll-forward recovery (f2fs), so after recovery the name points at
-//     the old inode or the new one. What the rename does not order is the new
-//     file's data: with delayed allocation the rename can reach the journal
-//     before the data blocks are written, and the new name then points at an
-//     empty or partial file. The fsync of the temporary file before the rename
-//     closes that window: data and size are on the medium before the name can
-//     point at them. (ext4's auto_da_alloc heuristic narrows the window for
-//     exactly this pattern, but it is a heuristic, not a promise, and other
-//     file systems lack it.)
+//     system may have committed some operations and not others. rename(2)
+//     is one metadata operation that the file system commits as a unit: on
+//     ext4 it goes into a single journal transaction, on f2fs into a
+//     checkpoint, so after recovery the name points at the old inode or the
+//     new one. What the rename does not order is the new file's data: with
+//     delayed allocation (ext4, f2fs) the rename can be committed before the
+//     data blocks are written, and the name then points at an empty or
+//     partial file after the power cut (ext4 in data=writeback mode can even
+//     show stale blocks). The fsync of the temporary file before the rename
+//     closes that window: data, size and block map are on the medium, past
+//     the device's write cache, before the name can point at them. ext4's
+//     auto_da_alloc heuristic narrows the window for exactly this pattern,
+//     but it is a heuristic, not a promise, and other file systems need not
+//     have it.
 //
 //   - Until the folder itself is synced, the rename lives only in memory, and
 //     a power cut brings back the old file. That is still "old or new", but
 //     Save would have reported success for content that is gone, and with
 //     refresh token rotation the old refresh token may already be revoked by
 //     the provider. So Save syncs the folder before it returns, and only
-//     then is the new content durable. Remove syncs the folder for the same
-//     reason (a signed-out board must stay signed out), and a newly created
-//     folder is synced into its parent.
+//     then is the new content durable. On f2fs, the fsync of a folder is
+//     what triggers the checkpoint that commits the rename. Remove syncs the
+//     folder for the same reason (a signed-out board must stay signed out),
+//     and a newly created folder is synced into its parent.
 //
 // What no file system can promise is protected by the checksum: storage that
 // acknowledges a cache flush without doing it (some SD cards), or a bit flip

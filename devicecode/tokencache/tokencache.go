@@ -305,8 +305,9 @@ func (f *File) unchanged(data []byte) bool {
 	return true
 }
 
-// readQuiet reads the file for a comparison: no mode check (a file of the
-// wrong mode is replaced by a 0600 one anyway) and nothing moved aside.
+// readQuiet reads the file for a comparison, without Load's errors or moving
+// anything aside. A file that is not a regular file, too large, or readable
+// by others counts as different, so Save replaces it with a 0600 one.
 func (f *File) readQuiet() ([]byte, fs.FileInfo, error) {
 	fd, err := openRead(f.path)
 	if err != nil {
