@@ -71,8 +71,8 @@
 // with 0700. Load refuses a file readable or writable by group or others
 // (ErrInsecureMode) and names the fix, chmod 600 PATH. No error string
 // contains file content, and Snapshot and AccessToken redact their tokens in
-// fmt, log/slog and encoding/json output. Remove (sign-out) also deletes moved-aside copies,
-// which may hold a valid refresh token.
+// fmt, log/slog and encoding/json output. Remove (sign-out) also deletes
+// moved-aside copies, which may hold a valid refresh token.
 //
 // # Processes
 //
