@@ -25,7 +25,8 @@ type Client struct {
 	// it guards conn, lastState, tokens and closed. It is a channel rather
 	// than a mutex so that waiting for it honours a context.
 	sem       chan struct{}
-	conn      paho.Client // nil while not connected
+	conn      paho.Client  // nil while not connected
+	connLost  chan<- error // conn's loss signal, to force a reconnect
 	lastState *State
 	tokens    map[string]*entry
 	closed    bool
@@ -117,7 +118,7 @@ func (c *Client) run(first chan<- error) {
 		pc := paho.NewClient(c.pahoOptions(lost))
 		err := connect(c.ctx, pc, c.cfg)
 		if err == nil {
-			err = c.online(pc)
+			err = c.online(pc, lost)
 			if err != nil {
 				pc.Disconnect(0)
 			}
@@ -125,6 +126,9 @@ func (c *Client) run(first chan<- error) {
 		if first != nil {
 			first <- err
 			first = nil
+			if err != nil && permanent(err) {
+				return // Dial reports it and gives up
+			}
 		}
 		if c.ctx.Err() != nil {
 			return
@@ -216,15 +220,33 @@ func connect(ctx context.Context, pc paho.Client, cfg *config) error {
 		return ctx.Err()
 	}
 	if err := tok.Error(); err != nil {
-		return fmt.Errorf("mqtt: connect to %s: %w", cfg.url.Redacted(), err)
+		return fmt.Errorf("mqtt: connect to %s: %w", cfg.url.Redacted(), refusal{err})
 	}
 	return nil
+}
+
+// refusal gives paho's CONNACK errors ("not Authorized") our lower-case
+// wording while errors.Is still finds them.
+type refusal struct{ err error }
+
+func (r refusal) Unwrap() error { return r.err }
+
+func (r refusal) Error() string {
+	switch {
+	case errors.Is(r.err, packets.ErrorRefusedNotAuthorised):
+		return "not authorized"
+	case errors.Is(r.err, packets.ErrorRefusedBadUsernameOrPassword):
+		return "bad user name or password"
+	case errors.Is(r.err, packets.ErrorRefusedServerUnavailable):
+		return "server unavailable"
+	}
+	return r.err.Error()
 }
 
 // online runs on every (re)connect: it installs the connection, publishes
 // "online", the latest state and every profile's latest token (or clears it
 // when it expired meanwhile), then subscribes to sign-out requests.
-func (c *Client) online(pc paho.Client) error {
+func (c *Client) online(pc paho.Client, lost chan<- error) error {
 	if err := c.lock(c.ctx); err != nil {
 		return err
 	}
@@ -261,7 +283,7 @@ func (c *Client) online(pc paho.Client) error {
 		// Not fatal: tokens still flow; only remote sign-out is unavailable.
 		c.cfg.Logger.Warn("mqtt: broker refused the sign-out subscription; check its ACL", "topic", c.signout)
 	}
-	c.conn = pc
+	c.conn, c.connLost = pc, lost
 	return nil
 }
 
@@ -282,7 +304,7 @@ func (c *Client) onSignout(_ paho.Client, m paho.Message) {
 func (c *Client) dropConn(pc paho.Client) {
 	c.sem <- struct{}{}
 	if c.conn == pc {
-		c.conn = nil
+		c.conn, c.connLost = nil, nil
 	}
 	<-c.sem
 	pc.Disconnect(0)
@@ -351,13 +373,26 @@ func (cfg *config) wait(ctx context.Context, tok paho.Token, what string) error 
 	case <-ctx.Done():
 		return fmt.Errorf("mqtt: %s: %w", what, ctx.Err())
 	case <-t.C:
-		return fmt.Errorf("mqtt: %s: no acknowledgement within %v", what, cfg.PublishTimeout)
+		return fmt.Errorf("mqtt: %s: %w within %v", what, errNoAck, cfg.PublishTimeout)
 	}
 }
 
-// publish sends a retained QoS 1 message and waits for its PUBACK.
+// errNoAck marks a publish or subscribe whose acknowledgement did not come.
+var errNoAck = errors.New("no acknowledgement")
+
+// publish sends a retained QoS 1 message and waits for its PUBACK. A missing
+// PUBACK on the live connection means a half-dead link that keep-alive may
+// take a long time to notice: the connection is dropped at once, and the
+// reconnect republishes the latest values.
 func (c *Client) publish(ctx context.Context, pc paho.Client, topic string, payload []byte) error {
-	return c.cfg.wait(ctx, pc.Publish(topic, 1, true, payload), "publish to "+topic)
+	err := c.cfg.wait(ctx, pc.Publish(topic, 1, true, payload), "publish to "+topic)
+	if errors.Is(err, errNoAck) && pc == c.conn && c.connLost != nil {
+		select {
+		case c.connLost <- err:
+		default:
+		}
+	}
+	return err
 }
 
 func (c *Client) publishState(ctx context.Context, pc paho.Client, s State) error {
@@ -539,7 +574,7 @@ func (c *Client) Close(ctx context.Context) error {
 		if pc := c.conn; pc != nil {
 			err = c.publish(ctx, pc, c.status, []byte("offline"))
 			pc.Disconnect(250)
-			c.conn = nil
+			c.conn, c.connLost = nil, nil
 		}
 		c.unlock()
 	}
