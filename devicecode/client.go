@@ -140,7 +140,7 @@ func New(cfg Config) (*Client, error) {
 		c.clock = SystemClock{}
 	}
 	if c.hc == nil {
-		c.hc = defaultHTTPClient(cfg.RootCAs, c.cfg.RequestTimeout)
+		c.hc = defaultHTTPClient(cfg.RootCAs)
 		c.rt = c.hc.Transport
 	}
 	if c.logf == nil {
@@ -208,16 +208,17 @@ func parseEndpoints(ep Endpoints) (*resolved, error) {
 }
 
 // defaultHTTPClient keeps one connection alive and speaks HTTP/1.1.
-func defaultHTTPClient(roots *x509.CertPool, timeout time.Duration) *http.Client {
+// Its round trips are bounded by the request contexts, so no
+// ResponseHeaderTimeout (which would arm one more timer per request).
+func defaultHTTPClient(roots *x509.CertPool) *http.Client {
 	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
-		TLSHandshakeTimeout:   15 * time.Second,
-		MaxIdleConnsPerHost:   1,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: timeout,
-		DisableCompression:    true, // replies are small; no Accept-Encoding to send or parse
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
+		TLSHandshakeTimeout: 15 * time.Second,
+		MaxIdleConnsPerHost: 1,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true, // replies are small; no Accept-Encoding to send or parse
 		// A non-nil empty map disables HTTP/2.
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}}

@@ -173,14 +173,14 @@ func (c *Client) PollToken(ctx context.Context, dc *DeviceCode) (*Token, error) 
 				return nil, ctx.Err()
 			}
 			lastErr = err
-			wait := backoff(failures)
+			// Backoff counts from the send, Retry-After from the reply.
 			failures++
-			if ra := retryAfter(err, c.clock.Now()); ra > wait {
-				wait = ra
+			now := c.clock.Now()
+			next = sent.Add(max(backoff(failures-1), interval))
+			if ra := retryAfter(err, now); now.Add(ra).After(next) {
+				next = now.Add(ra)
 			}
-			wait = max(wait, interval)
-			c.logf("devicecode: poll failed, retrying in %s: %v", wait.Round(time.Second), err)
-			next = sent.Add(wait)
+			c.logf("devicecode: poll failed, retrying in %s: %v", next.Sub(now).Round(time.Second), err)
 		}
 		if !next.Before(dc.ExpiresAt) {
 			return nil, expiredAfter(lastErr)

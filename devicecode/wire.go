@@ -31,14 +31,18 @@ type reqCtx struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
+	req    *http.Request // the last request made with ctx, for reuse
 }
+
+// reqCtxKey finds the reqCtx from its context.
+type reqCtxKey struct{}
 
 // start arms the timeout and returns the context for one request.
 func (r *reqCtx) start(d time.Duration) context.Context {
 	if r.ctx == nil || r.ctx.Err() != nil {
 		r.close()
-		ctx, cancel := context.WithCancelCause(r.parent)
-		r.ctx, r.cancel = ctx, cancel
+		ctx, cancel := context.WithCancelCause(context.WithValue(r.parent, reqCtxKey{}, r))
+		r.ctx, r.cancel, r.req = ctx, cancel, nil
 		r.timer = time.AfterFunc(d, func() { cancel(errRequestTimeout) })
 		return r.ctx
 	}
@@ -104,11 +108,22 @@ func (c *Client) post(ctx context.Context, op string, u *url.URL, body []byte) (
 func (c *Client) postCtx(ctx, rctx context.Context, op string, u *url.URL, body []byte) (reply, error) {
 	br := &bodyReader{body: body}
 	br.Reset(body)
-	tmpl := c.postTmpl.Load()
-	if tmpl == nil || tmpl.URL != u {
-		tmpl = c.newTemplate(u)
+	var req *http.Request
+	if rc, ok := rctx.Value(reqCtxKey{}).(*reqCtx); ok && c.rt != nil && rc.req != nil && rc.req.URL == u {
+		// Same context as the previous poll: reuse its request. Transport
+		// copies a request with a body before using it (and must not
+		// modify it), so changing Body for this round trip is safe.
+		req = rc.req
+	} else {
+		tmpl := c.postTmpl.Load()
+		if tmpl == nil || tmpl.URL != u {
+			tmpl = c.newTemplate(u)
+		}
+		req = tmpl.WithContext(rctx) // one shallow copy; URL and Header are shared, read-only
+		if ok {
+			rc.req = req
+		}
 	}
-	req := tmpl.WithContext(rctx) // one shallow copy; URL and Header are shared, read-only
 	req.Body = br
 	req.ContentLength = int64(len(body))
 	req.GetBody = br.getBody
