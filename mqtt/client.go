@@ -88,11 +88,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 			}
 			return nil, fmt.Errorf("%v: the broker refused %s with client id %q; check Username, PasswordFile and the broker's ACL", err, who, cfg.ClientID)
 		}
-		if err != nil {
-			cfg.Logger.Warn("mqtt: broker not reachable yet; retrying in the background",
-				"broker", cfg.url.Redacted(), "err", err)
-		}
-		return c, nil
+		return c, nil // on error, the loop has logged it and keeps trying
 	case <-ctx.Done():
 		// Keep connecting in the background; the caller may still use c.
 		return c, nil
@@ -106,6 +102,10 @@ func permanent(err error) bool {
 		errors.Is(err, packets.ErrorRefusedIDRejected) ||
 		errors.Is(err, packets.ErrorRefusedBadProtocolVersion)
 }
+
+// stableConnection is how long a connection must last for the reconnect
+// backoff to start again from MinReconnectInterval.
+const stableConnection = 10 * time.Second
 
 // run is the connection loop: connect, republish, wait for the loss,
 // back off, again, until Close.
@@ -139,8 +139,8 @@ func (c *Client) run(first chan<- error) {
 			} else {
 				log.Info("mqtt: connected", "broker", c.cfg.url.Redacted())
 			}
-			failures = 0
 			c.setConnected(true)
+			since := time.Now()
 			select {
 			case err = <-lost:
 				log.Warn("mqtt: connection lost; reconnecting", "broker", c.cfg.url.Redacted(), "err", err)
@@ -150,6 +150,12 @@ func (c *Client) run(first chan<- error) {
 			c.dropConn(pc)
 			if c.ctx.Err() != nil {
 				return
+			}
+			// Only a connection that held resets the backoff: a broker that
+			// drops us at once (two boards with one client id take each
+			// other's session) must not see a reconnect every half second.
+			if time.Since(since) >= stableConnection {
+				failures = 0
 			}
 		} else if failures == 0 {
 			log.Warn("mqtt: connect failed; retrying with backoff", "broker", c.cfg.url.Redacted(), "err", err)
