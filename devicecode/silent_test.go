@@ -413,3 +413,36 @@ func TestNoCacheWriteWhilePolling(t *testing.T) {
 		t.Errorf("%d cache writes for one sign-in, want 1", cache.saves)
 	}
 }
+
+// TestRefreshSoak refreshes 200 times with short-lived tokens against a
+// server that refuses a refresh token used twice: every rotation must be
+// stored, every token must be fresh, the account must survive.
+func TestRefreshSoak(t *testing.T) {
+	cache := &memCache{}
+	e := newEnv(t, entratest.Options{RevokeRotated: true, TokenLifetime: 10 * time.Minute}, func(c *devicecode.Config) {
+		c.Profiles = []devicecode.Profile{graph, storage}
+		c.Cache = cache
+	})
+	signIn(t, e)
+	ctx := context.Background()
+	prev := map[string]string{}
+	for i := range 100 {
+		e.clock.Advance(5*time.Minute + time.Second) // inside the 5-minute margin of a 10-minute token
+		for _, p := range []string{"graph", "storage"} {
+			tok, err := e.c.AcquireSilent(ctx, p)
+			if err != nil {
+				t.Fatalf("round %d, %s: %v", i, p, err)
+			}
+			if tok.AccessToken == prev[p] || !tok.Valid(e.clock.Now()) || tok.Account.Username != entratest.DefaultUser.Username {
+				t.Fatalf("round %d, %s: stale or incomplete token %v", i, p, tok)
+			}
+			prev[p] = tok.AccessToken
+		}
+	}
+	if got := grants(e, "refresh_token"); got != 200 {
+		t.Errorf("%d refresh grants, want 200", got)
+	}
+	if cache.saves != 201 || cache.snap.RefreshToken == "" {
+		t.Errorf("%d cache writes, want 201", cache.saves)
+	}
+}
