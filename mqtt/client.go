@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type Client struct {
 	lastState *State
 	tokens    map[string]*entry
 	closed    bool
+	ackTimer  *time.Timer // reused by every wait for an acknowledgement
 
 	mu        sync.Mutex    // guards up and connected
 	up        chan struct{} // closed while connected
@@ -45,10 +47,24 @@ type Client struct {
 // stays, so every reconnect also clears the topic on a broker that kept an
 // old retained token (a broker with persistence).
 type entry struct {
+	topic string
 	tok   Token
 	live  bool
-	gen   uint64 // bumped on every change; stale expiry timers see it
+	// timer clears the token at expiry. It is made once per profile and
+	// Reset for each new token (no allocation per refresh); when it fires
+	// it checks the current token's expiry, so a firing left over from an
+	// older token does nothing.
 	timer *time.Timer
+}
+
+// entryFor returns the profile's entry, creating it. Call with sem held.
+func (c *Client) entryFor(profile string) *entry {
+	e := c.tokens[profile]
+	if e == nil {
+		e = &entry{topic: c.cfg.Prefix + "/token/" + profile}
+		c.tokens[profile] = e
+	}
+	return e
 }
 
 // Dial validates opts, starts connecting in the background and returns after
@@ -68,6 +84,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		state:     cfg.Prefix + "/state",
 		signout:   cfg.Prefix + "/cmd/signout",
 		sem:       make(chan struct{}, 1),
+		ackTimer:  stoppedTimer(),
 		tokens:    map[string]*entry{},
 		up:        make(chan struct{}),
 		signoutCh: make(chan struct{}, 1),
@@ -93,6 +110,12 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		// Keep connecting in the background; the caller may still use c.
 		return c, nil
 	}
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
 }
 
 // permanent reports a refusal that retrying will not fix.
@@ -274,7 +297,6 @@ func (c *Client) online(pc paho.Client, lost chan<- error) error {
 		if e.live && !e.tok.ExpiresAt.After(now) {
 			c.cfg.Logger.Info("mqtt: token expired while disconnected; clearing it", "profile", profile)
 			e.live = false
-			e.gen++
 			stopTimer(e)
 		}
 		if err := c.publishEntry(ctx, pc, profile, e, now); err != nil {
@@ -282,7 +304,7 @@ func (c *Client) online(pc paho.Client, lost chan<- error) error {
 		}
 	}
 	stok := pc.Subscribe(c.signout, 1, c.onSignout)
-	if err := c.cfg.wait(ctx, stok, "subscribe to "+c.signout); err != nil {
+	if err := c.cfg.wait(ctx, stok, "subscribe to", c.signout, c.ackTimer); err != nil {
 		return err
 	}
 	if r := stok.(*paho.SubscribeToken).Result()[c.signout]; r == subackFailure {
@@ -364,22 +386,35 @@ func (c *Client) unlock() { <-c.sem }
 
 // wait waits for a paho token. paho tokens that time out report no error by
 // themselves, so the timeout is ours, and so is the error.
-func (cfg *config) wait(ctx context.Context, tok paho.Token, what string) error {
-	t := time.NewTimer(cfg.PublishTimeout)
+// verb and topic are joined only on error, to keep the hot path free of
+// allocations.
+//
+// t, when not nil, is a timer to reuse (stopped); the Client's one is used
+// only with sem held. Since Go 1.23 a stopped or reset timer never delivers
+// a stale tick.
+func (cfg *config) wait(ctx context.Context, tok paho.Token, verb, topic string, t *time.Timer) error {
+	if t == nil {
+		t = time.NewTimer(cfg.PublishTimeout)
+	} else {
+		t.Reset(cfg.PublishTimeout)
+	}
 	defer t.Stop()
 	select {
 	case <-tok.Done():
 		if err := tok.Error(); err != nil {
-			if errors.Is(err, paho.ErrNotConnected) {
-				return fmt.Errorf("%w (%s)", ErrNotConnected, what)
+			// paho says "not Connected", or "connection lost before
+			// Publish completed" for a publish in flight when the link
+			// died: either way the value goes out on reconnect.
+			if errors.Is(err, paho.ErrNotConnected) || strings.HasPrefix(err.Error(), "connection lost") {
+				return fmt.Errorf("%w (%s %s)", ErrNotConnected, verb, topic)
 			}
-			return fmt.Errorf("mqtt: %s: %v", what, err)
+			return fmt.Errorf("mqtt: %s %s: %v", verb, topic, err)
 		}
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("mqtt: %s: %w", what, ctx.Err())
+		return fmt.Errorf("mqtt: %s %s: %w", verb, topic, ctx.Err())
 	case <-t.C:
-		return fmt.Errorf("mqtt: %s: %w within %v", what, errNoAck, cfg.PublishTimeout)
+		return fmt.Errorf("mqtt: %s %s: %w within %v", verb, topic, errNoAck, cfg.PublishTimeout)
 	}
 }
 
@@ -391,7 +426,7 @@ var errNoAck = errors.New("no acknowledgement")
 // take a long time to notice: the connection is dropped at once, and the
 // reconnect republishes the latest values.
 func (c *Client) publish(ctx context.Context, pc paho.Client, topic string, payload []byte) error {
-	err := c.cfg.wait(ctx, pc.Publish(topic, 1, true, payload), "publish to "+topic)
+	err := c.cfg.wait(ctx, pc.Publish(topic, 1, true, payload), "publish to", topic, c.ackTimer)
 	if errors.Is(err, errNoAck) && pc == c.conn && c.connLost != nil {
 		select {
 		case c.connLost <- err:
@@ -412,7 +447,7 @@ func (c *Client) publishState(ctx context.Context, pc paho.Client, s State) erro
 // publishEntry publishes a profile's token, or the empty retained message
 // that clears the topic.
 func (c *Client) publishEntry(ctx context.Context, pc paho.Client, profile string, e *entry, now time.Time) error {
-	topic := c.cfg.Prefix + "/token/" + profile
+	topic := e.topic
 	if !e.live {
 		return c.publish(ctx, pc, topic, nil)
 	}
@@ -476,16 +511,13 @@ func (c *Client) PublishToken(ctx context.Context, profile string, t Token) erro
 		return errors.Join(fmt.Errorf("%w: profile %q expired at %s; cleared instead of published",
 			ErrTokenExpired, profile, t.ExpiresAt.UTC().Format(time.RFC3339)), err)
 	}
-	e := c.tokens[profile]
-	if e == nil {
-		e = &entry{}
-		c.tokens[profile] = e
-	}
-	stopTimer(e)
-	e.gen++
+	e := c.entryFor(profile)
 	e.tok, e.live = t, true
-	gen := e.gen
-	e.timer = time.AfterFunc(t.ExpiresAt.Sub(now), func() { c.expire(profile, gen) })
+	if e.timer == nil {
+		e.timer = time.AfterFunc(t.ExpiresAt.Sub(now), func() { c.expire(profile) })
+	} else {
+		e.timer.Reset(t.ExpiresAt.Sub(now))
+	}
 	if c.conn == nil {
 		return ErrNotConnected
 	}
@@ -495,29 +527,27 @@ func (c *Client) PublishToken(ctx context.Context, profile string, t Token) erro
 func stopTimer(e *entry) {
 	if e.timer != nil {
 		e.timer.Stop()
-		e.timer = nil
 	}
 }
 
-// expire clears a profile's token when it expires, unless a newer token (or
-// a clear) came meanwhile.
-func (c *Client) expire(profile string, gen uint64) {
+// expire clears a profile's token when its timer fires, unless the token
+// now there is a newer one that has not expired (or it was cleared already).
+func (c *Client) expire(profile string) {
 	if c.lock(c.ctx) != nil {
 		return // closed
 	}
 	defer c.unlock()
 	e := c.tokens[profile]
-	if e == nil || e.gen != gen || !e.live || c.closed {
+	now := c.cfg.Now()
+	if e == nil || !e.live || c.closed || e.tok.ExpiresAt.After(now) {
 		return
 	}
 	c.cfg.Logger.Info("mqtt: token expired; clearing it", "profile", profile)
 	e.live = false
-	e.gen++
-	e.timer = nil
 	if c.conn == nil {
 		return // cleared on reconnect
 	}
-	if err := c.publishEntry(c.ctx, c.conn, profile, e, c.cfg.Now()); err != nil {
+	if err := c.publishEntry(c.ctx, c.conn, profile, e, now); err != nil {
 		c.cfg.Logger.Warn("mqtt: clearing an expired token failed; retried on reconnect", "profile", profile, "err", err)
 	}
 }
@@ -541,13 +571,8 @@ func (c *Client) ClearToken(ctx context.Context, profile string) error {
 }
 
 func (c *Client) clearLocked(ctx context.Context, profile string) error {
-	e := c.tokens[profile]
-	if e == nil {
-		e = &entry{}
-		c.tokens[profile] = e
-	}
+	e := c.entryFor(profile)
 	stopTimer(e)
-	e.gen++
 	e.tok, e.live = Token{}, false
 	if c.conn == nil {
 		return ErrNotConnected

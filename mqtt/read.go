@@ -52,7 +52,7 @@ func ReadToken(ctx context.Context, opts Options, profile string) (Token, error)
 		default:
 		}
 	})
-	if err := cfg.wait(ctx, tok, "subscribe to "+topic); err != nil {
+	if err := cfg.wait(ctx, tok, "subscribe to", topic, nil); err != nil {
 		return Token{}, err
 	}
 	if tok.(*paho.SubscribeToken).Result()[topic] == subackFailure {
@@ -63,7 +63,7 @@ func ReadToken(ctx context.Context, opts Options, profile string) (Token, error)
 	// subscription's SUBACK is back, a retained token has either arrived or
 	// does not exist: no guessing with a long timeout.
 	fence := pc.Subscribe(cfg.Prefix+"/status", 0, func(paho.Client, paho.Message) {})
-	if err := cfg.wait(ctx, fence, "subscribe to "+cfg.Prefix+"/status"); err != nil {
+	if err := cfg.wait(ctx, fence, "subscribe to", cfg.Prefix+"/status", nil); err != nil {
 		return Token{}, err
 	}
 	var payload []byte
