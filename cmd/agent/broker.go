@@ -4,26 +4,15 @@ package main
 
 import (
 	"io"
-	"log/slog"
 
-	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/boardlogin/boardlogin/mqtt/embedbroker"
 )
 
-// startEmbeddedBroker starts a mochi-mqtt broker on a free loopback port,
-// open to anyone on loopback, for the demo.
+// startEmbeddedBroker starts the demo's MQTT broker on a free loopback port.
 func startEmbeddedBroker() (io.Closer, string, error) {
-	s := mochi.New(&mochi.Options{InlineClient: false, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+	b, err := embedbroker.Start(embedbroker.Options{})
+	if err != nil {
 		return nil, "", err
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "demo", Address: "127.0.0.1:0"})
-	if err := s.AddListener(tcp); err != nil {
-		return nil, "", err
-	}
-	if err := s.Serve(); err != nil {
-		return nil, "", err
-	}
-	return s, "tcp://" + tcp.Address(), nil
+	return b, b.URL(), nil
 }
