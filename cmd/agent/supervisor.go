@@ -80,9 +80,10 @@ const (
 	viewIdle     // codes expired unused; waiting for a button press
 	viewError    // a one-line reason in Message
 	viewStopped
+	viewNoNetwork // the provider cannot be reached; retrying
 )
 
-var viewNames = [...]string{"starting", "waiting-for-clock", "code", "signed-in", "declined", "idle", "error", "stopped"}
+var viewNames = [...]string{"starting", "waiting-for-clock", "code", "signed-in", "declined", "idle", "error", "stopped", "no-network"}
 
 func (k viewKind) String() string { return viewNames[k] }
 
@@ -314,7 +315,7 @@ func (s *supervisor) silentAttempt(ctx context.Context, attempt int) step {
 	case classConfig, classPolicy:
 		return s.blocked(class, reason)
 	default:
-		return s.retry(ctx, attempt, reason, func(ctx context.Context) step { return s.silentAttempt(ctx, attempt+1) })
+		return s.retry(ctx, attempt, class, reason, func(ctx context.Context) step { return s.silentAttempt(ctx, attempt+1) })
 	}
 }
 
@@ -322,11 +323,11 @@ func (s *supervisor) silentAttempt(ctx context.Context, attempt int) step {
 // doubles from RetryMin to RetryMax; the actual delay is drawn from the
 // upper half so that many boards behind one broken proxy do not retry in
 // step.
-func (s *supervisor) retry(ctx context.Context, attempt int, reason string, again step) step {
+func (s *supervisor) retry(ctx context.Context, attempt int, class errClass, reason string, again step) step {
 	d := backoff(attempt, s.opts.RetryMin, s.opts.RetryMax)
 	d = d/2 + s.jitter(d/2+1)
 	s.log.Warn("retrying", "reason", reason, "in", d.Round(time.Millisecond).String(), "attempt", attempt+1)
-	s.show(view{Kind: viewError, Message: reason})
+	s.show(view{Kind: troubleView(class), Message: reason})
 	s.state(agentState{State: "error", Error: reason})
 	switch s.wait(ctx, d, true) {
 	case wokeCancel:
@@ -335,6 +336,17 @@ func (s *supervisor) retry(ctx context.Context, attempt int, reason string, agai
 		return s.signOut
 	}
 	return again
+}
+
+// troubleView is the screen for a problem that retrying may fix.
+func troubleView(c errClass) viewKind {
+	switch c {
+	case classTransient:
+		return viewNoNetwork
+	case classClock:
+		return viewWaitingForClock
+	}
+	return viewError
 }
 
 func backoff(attempt int, min, max time.Duration) time.Duration {
@@ -389,7 +401,7 @@ func (s *supervisor) deviceCode(ctx context.Context) step {
 			d = d/2 + s.jitter(d/2+1)
 			attempt++
 			s.log.Warn("device code request failed", "reason", reason, "retry_in", d.Round(time.Millisecond).String())
-			s.show(view{Kind: viewError, Message: reason})
+			s.show(view{Kind: troubleView(class), Message: reason})
 			s.state(agentState{State: "error", Error: reason})
 			if w := s.wait(ctx, d, true); w == wokeCancel {
 				return nil

@@ -282,9 +282,9 @@ func TestSupervisorTransitions(t *testing.T) {
 	}, {
 		name:   "network down at start: back-off doubles up to the cap",
 		script: []call{{op: "silent", err: errNet}, {op: "silent", err: errNet}, {op: "silent", err: errNet}},
-		want: []string{"silent -> network down", "view error network down", "state error network down", "wait 1s",
-			"silent -> network down", "view error network down", "state error network down", "wait 2s",
-			"silent -> network down", "view error network down", "state error network down", "wait 4s", "silent: end of script"},
+		want: []string{"silent -> network down", "view no-network network down", "state error network down", "wait 1s",
+			"silent -> network down", "view no-network network down", "state error network down", "wait 2s",
+			"silent -> network down", "view no-network network down", "state error network down", "wait 4s", "silent: end of script"},
 	}, {
 		name:   "sign-out command while signed in: cleared, cache removed, new code",
 		script: []call{{op: "silent", sess: sess(t0, time.Hour, "AT1"), signout: true}, {op: "signout"}, {op: "code"}},

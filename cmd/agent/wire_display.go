@@ -40,6 +40,8 @@ func toDisplayView(v view) display.View {
 		d.State, d.Hint = display.Error, "or send cmd/signout"
 	case viewError:
 		d.State = display.Error
+	case viewNoNetwork:
+		d.State = display.NoNetwork
 	case viewStopped:
 		// display has no "stopped" state: an error screen that says so.
 		d.State, d.Hint = display.Error, "the agent is not running"
