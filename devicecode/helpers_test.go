@@ -33,7 +33,7 @@ func newEnv(t testing.TB, opts entratest.Options, mod func(*devicecode.Config)) 
 		Authority:      devicecode.Authority{Tenant: entratest.TenantID, Host: srv.URL()},
 		HTTPClient:     srv.Client(),
 		Clock:          clock,
-		RequestTimeout: 2 * time.Second,
+		RequestTimeout: 10 * time.Second,
 		Logf: func(format string, args ...any) {
 			logs.WriteString(strings.TrimSpace(sprintf(format, args...)) + "\n")
 		},

@@ -106,7 +106,12 @@ func TestPollTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, tt.opts, func(c *devicecode.Config) { c.RequestTimeout = 200 * time.Millisecond })
+			timeout := 10 * time.Second
+			if strings.Contains(tt.name, "hung") {
+				// Long enough for a TLS handshake under qemu on a busy machine.
+				timeout = 1500 * time.Millisecond
+			}
+			e := newEnv(t, tt.opts, func(c *devicecode.Config) { c.RequestTimeout = timeout })
 			ctx := context.Background()
 			dc, err := e.c.RequestCode(ctx)
 			if err != nil {
@@ -175,7 +180,7 @@ func TestPollTable(t *testing.T) {
 // TestPollRecordsEveryGap runs a long, mixed poll sequence and checks the
 // time of every request against the interval in force.
 func TestPollRecordsEveryGap(t *testing.T) {
-	e := newEnv(t, entratest.Options{}, func(c *devicecode.Config) { c.RequestTimeout = 200 * time.Millisecond })
+	e := newEnv(t, entratest.Options{}, nil)
 	ctx := context.Background()
 	dc, err := e.c.RequestCode(ctx)
 	if err != nil {

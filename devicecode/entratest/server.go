@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -256,7 +257,8 @@ func New(opts Options) *Server {
 func Start(opts Options) *Server {
 	s := New(opts)
 	s.ts = httptest.NewUnstartedServer(s)
-	s.ts.Config.ErrorLog = nil
+	// Clients that give up mid-handshake (timeout tests) are not news.
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if opts.TLS {
 		s.ts.EnableHTTP2 = opts.HTTP2
 		s.ts.StartTLS()
