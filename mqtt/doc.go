@@ -23,5 +23,16 @@
 // latest token of each profile (memory bounded by the number of profiles) and
 // republishes them on every (re)connect, after "online". A token that expired
 // meanwhile is cleared (an empty retained message) instead. Every publish
-// waits for its PUBACK with a timeout, so failures surface as errors.
+// waits for its PUBACK with a timeout, so failures surface as errors; a
+// missing PUBACK also drops the connection, so a half-dead link is replaced
+// at once instead of after keep-alive notices it. While the broker is away,
+// publishing returns an error wrapping ErrNotConnected and the value waits,
+// as the latest one, for the reconnect.
+//
+// Dial waits for the first connection attempt only: a refused connection
+// returns at once, an unanswered one after ConnectTimeout. A broker that
+// rejects the credentials is an error from Dial.
+//
+// Package embedbroker, beside this one, runs an in-process broker for the
+// agent's demo.
 package mqtt
