@@ -142,8 +142,8 @@ func (c *Client) PollToken(ctx context.Context, dc *DeviceCode) (*Token, error) 
 	defer rc.close()
 	for {
 		now := c.clock.Now()
-		if d := next.Sub(now); d > 0 {
-			if err := c.clock.Sleep(ctx, d); err != nil {
+		for now.Before(next) { // a loop: a clock that wakes early must not make us poll early
+			if err := c.clock.Sleep(ctx, next.Sub(now)); err != nil {
 				return nil, err
 			}
 			now = c.clock.Now()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package devicecode
+
+const raceEnabled = false
