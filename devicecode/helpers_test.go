@@ -21,6 +21,12 @@ type env struct {
 }
 
 func newEnv(t testing.TB, opts entratest.Options, mod func(*devicecode.Config)) *env {
+	return newEnvWith(t, opts, false, mod)
+}
+
+// newEnvWith is newEnv, with the product's default HTTP client when
+// defaultClient is set.
+func newEnvWith(t testing.TB, opts entratest.Options, defaultClient bool, mod func(*devicecode.Config)) *env {
 	t.Helper()
 	clock := entratest.NewFakeClock(epoch)
 	opts.Clock = clock
@@ -37,6 +43,10 @@ func newEnv(t testing.TB, opts entratest.Options, mod func(*devicecode.Config)) 
 		Logf: func(format string, args ...any) {
 			logs.WriteString(strings.TrimSpace(sprintf(format, args...)) + "\n")
 		},
+	}
+	if defaultClient {
+		cfg.HTTPClient = nil
+		cfg.RootCAs = srv.RootCAs()
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -54,17 +54,7 @@ func checkSchedule(t *testing.T, recs []entratest.Record, interval, expiresIn ti
 
 func TestPollTable(t *testing.T) {
 	formDenied := entratest.Reply{Status: 400, ContentType: "application/x-www-form-urlencoded", Body: "error=access_denied&error_description=the+user+declined"}
-	tests := []struct {
-		name       string
-		opts       entratest.Options
-		replies    []entratest.Reply
-		approve    bool // approve after the scripted replies
-		wantIs     error
-		wantErr    string // substring of the error
-		wantPolls  int
-		retryAfter map[int]time.Duration // poll index -> minimum gap before it
-		check      func(t *testing.T, err error)
-	}{
+	tests := []pollCase{
 		{name: "pending then approved", replies: entratest.Repeat(entratest.Pending, 3), approve: true, wantPolls: 4},
 		{name: "approved at the first poll", approve: true, wantPolls: 1},
 		{name: "slow_down adds five seconds for good", replies: []entratest.Reply{entratest.SlowDown, entratest.Pending, entratest.SlowDown, entratest.Pending}, approve: true, wantPolls: 5},
@@ -104,83 +94,107 @@ func TestPollTable(t *testing.T) {
 			}},
 		{name: "server enforcing the interval never says slow_down", opts: entratest.Options{EnforceInterval: true}, replies: entratest.Repeat(entratest.Pending, 5), approve: true, wantPolls: 6},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			timeout := 10 * time.Second
-			if strings.Contains(tt.name, "hung") {
-				// Long enough for a TLS handshake under qemu on a busy machine.
-				timeout = 1500 * time.Millisecond
-			}
-			e := newEnv(t, tt.opts, func(c *devicecode.Config) { c.RequestTimeout = timeout })
-			ctx := context.Background()
-			dc, err := e.c.RequestCode(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			secret := e.srv.DeviceCode(dc.UserCode)
-			e.srv.Enqueue(entratest.EndpointToken, tt.replies...)
-			if tt.approve {
-				if err := e.srv.Approve(dc.UserCode); err != nil {
-					t.Fatal(err)
-				}
-			}
-			tok, err := e.c.PollToken(ctx, dc)
-			switch {
-			case tt.wantIs == nil && tt.wantErr == "":
-				if err != nil {
-					t.Fatalf("PollToken: %v", err)
-				}
-				if tok.AccessToken == "" || tok.RefreshToken == "" || tok.Account.Username != entratest.DefaultUser.Username {
-					t.Errorf("token incomplete: %v", tok)
-				}
-			default:
-				if err == nil {
-					t.Fatalf("PollToken succeeded, want an error")
-				}
-				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
-					t.Errorf("error %v is not %v", err, tt.wantIs)
-				}
-				if tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("error %q lacks %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), secret) || strings.Contains(e.logs.String(), secret) {
-					t.Errorf("the device code leaked into the error or the log")
-				}
-				if strings.ContainsAny(err.Error(), "\r\n") {
-					t.Errorf("error is not one line: %q", err)
-				}
-			}
-			if tt.check != nil {
-				tt.check(t, err)
-			}
-			interval := tt.opts.Interval
-			if interval == 0 {
-				interval = 5 * time.Second
-			}
-			expires := tt.opts.ExpiresIn
-			if expires == 0 {
-				expires = 900 * time.Second
-			}
-			polls := checkSchedule(t, e.srv.Requests(), interval, expires, tt.retryAfter)
-			if tt.wantPolls != 0 && polls != tt.wantPolls {
-				t.Errorf("%d polls, want %d", polls, tt.wantPolls)
-			}
-			for _, r := range e.srv.Requests() {
-				if r.HasSecret {
-					t.Errorf("a public client sent a secret to %s", r.Endpoint)
-				}
-				if r.Endpoint == entratest.EndpointToken && !r.HasClientInfo {
-					t.Errorf("token request without client_info=1")
-				}
-			}
-		})
+	for _, client := range []string{"Config.HTTPClient", "default client"} {
+		for _, tt := range tests {
+			t.Run(client+"/"+tt.name, func(t *testing.T) {
+				runPollCase(t, client == "default client", tt)
+			})
+		}
+	}
+}
+
+// pollCase is one row of TestPollTable.
+type pollCase struct {
+	name       string
+	opts       entratest.Options
+	replies    []entratest.Reply
+	approve    bool // approve after the scripted replies
+	wantIs     error
+	wantErr    string // substring of the error
+	wantPolls  int
+	retryAfter map[int]time.Duration // poll index -> minimum gap before it
+	check      func(t *testing.T, err error)
+}
+
+func runPollCase(t *testing.T, defaultClient bool, tt pollCase) {
+	timeout := 10 * time.Second
+	if strings.Contains(tt.name, "hung") {
+		// Long enough for a TLS handshake under qemu on a busy machine.
+		timeout = 1500 * time.Millisecond
+	}
+	e := newEnvWith(t, tt.opts, defaultClient, func(c *devicecode.Config) { c.RequestTimeout = timeout })
+	ctx := context.Background()
+	dc, err := e.c.RequestCode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := e.srv.DeviceCode(dc.UserCode)
+	e.srv.Enqueue(entratest.EndpointToken, tt.replies...)
+	if tt.approve {
+		if err := e.srv.Approve(dc.UserCode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := e.c.PollToken(ctx, dc)
+	switch {
+	case tt.wantIs == nil && tt.wantErr == "":
+		if err != nil {
+			t.Fatalf("PollToken: %v", err)
+		}
+		if tok.AccessToken == "" || tok.RefreshToken == "" || tok.Account.Username != entratest.DefaultUser.Username {
+			t.Errorf("token incomplete: %v", tok)
+		}
+	default:
+		if err == nil {
+			t.Fatalf("PollToken succeeded, want an error")
+		}
+		if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+			t.Errorf("error %v is not %v", err, tt.wantIs)
+		}
+		if tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("error %q lacks %q", err, tt.wantErr)
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(e.logs.String(), secret) {
+			t.Errorf("the device code leaked into the error or the log")
+		}
+		if strings.ContainsAny(err.Error(), "\r\n") {
+			t.Errorf("error is not one line: %q", err)
+		}
+	}
+	if tt.check != nil {
+		tt.check(t, err)
+	}
+	interval := tt.opts.Interval
+	if interval == 0 {
+		interval = 5 * time.Second
+	}
+	expires := tt.opts.ExpiresIn
+	if expires == 0 {
+		expires = 900 * time.Second
+	}
+	polls := checkSchedule(t, e.srv.Requests(), interval, expires, tt.retryAfter)
+	if tt.wantPolls != 0 && polls != tt.wantPolls {
+		t.Errorf("%d polls, want %d", polls, tt.wantPolls)
+	}
+	for _, r := range e.srv.Requests() {
+		if r.HasSecret {
+			t.Errorf("a public client sent a secret to %s", r.Endpoint)
+		}
+		if r.Endpoint == entratest.EndpointToken && !r.HasClientInfo {
+			t.Errorf("token request without client_info=1")
+		}
 	}
 }
 
 // TestPollRecordsEveryGap runs a long, mixed poll sequence and checks the
 // time of every request against the interval in force.
 func TestPollRecordsEveryGap(t *testing.T) {
-	e := newEnv(t, entratest.Options{}, nil)
+	for _, def := range []bool{false, true} {
+		recordEveryGap(t, newEnvWith(t, entratest.Options{}, def, nil))
+	}
+}
+
+func recordEveryGap(t *testing.T, e *env) {
 	ctx := context.Background()
 	dc, err := e.c.RequestCode(ctx)
 	if err != nil {

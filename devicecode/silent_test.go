@@ -446,3 +446,36 @@ func TestRefreshSoak(t *testing.T) {
 		t.Errorf("%d cache writes, want 201", cache.saves)
 	}
 }
+
+func TestRefreshTimeoutAndOutage(t *testing.T) {
+	for _, def := range []bool{false, true} {
+		refreshOutage(t, newEnvWith(t, entratest.Options{}, def, func(c *devicecode.Config) { c.RequestTimeout = 1500 * time.Millisecond }))
+	}
+}
+
+func refreshOutage(t *testing.T, e *env) {
+	first := signIn(t, e)
+	ctx := context.Background()
+	for _, r := range []entratest.Reply{entratest.Hang, entratest.ServerError(503), entratest.CloseConn, entratest.TooManyRequests(time.Minute)} {
+		e.srv.Enqueue(entratest.EndpointToken, r)
+		_, err := e.c.Refresh(ctx, devicecode.DefaultProfile)
+		if !devicecode.IsTransient(err) || devicecode.NeedsSignIn(err) {
+			t.Errorf("reply %+v: err = %v, want transient", r, err)
+		}
+		if r.Hang && !strings.Contains(fmtErr(err), "no reply within the request timeout") {
+			t.Errorf("timeout error says %q", fmtErr(err))
+		}
+	}
+	// The sign-in survives the outage.
+	tok, err := e.c.Refresh(ctx, devicecode.DefaultProfile)
+	if err != nil || tok.AccessToken == first.AccessToken {
+		t.Fatalf("after the outage: %v", err)
+	}
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
