@@ -30,29 +30,6 @@ var graphScopes = []string{"https://graph.microsoft.com/User.Read"}
 // round trip is several times slower: loops run fewer times there.
 var emulated = len(testenv.Emulator()) > 0
 
-// realFastClock is the real clock for expiry (so the engine and the MQTT
-// client, which uses the wall clock, agree) whose Sleep returns at once:
-// poll intervals and backoffs cost nothing, the schedule is still recorded.
-type realFastClock struct {
-	mu     sync.Mutex
-	sleeps []time.Duration
-}
-
-func (c *realFastClock) Now() time.Time { return time.Now() }
-
-func (c *realFastClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
-func (c *realFastClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
-
 // countingCache counts the writes that reached the file (Save reported
 // written) and can be made to fail, as a full disk would.
 type countingCache struct {
@@ -78,7 +55,7 @@ func (c *countingCache) Save(s *tokencache.Snapshot) (bool, error) {
 type env struct {
 	t      testing.TB
 	srv    *entratest.Server
-	clock  *realFastClock
+	clock  *offsetClock
 	cache  *countingCache
 	dc     *devicecode.Client
 	broker *mosquittotest.Broker
@@ -101,7 +78,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.server.ApproveAfterPolls == 0 {
 		o.server.ApproveAfterPolls = 1
 	}
-	e := &env{t: t, clock: &realFastClock{}}
+	e := &env{t: t, clock: &offsetClock{}}
 	e.srv = entratest.Start(o.server)
 	t.Cleanup(e.srv.Close)
 	dir := t.TempDir()
@@ -168,15 +145,15 @@ func (e *env) signIn() {
 	if err != nil {
 		e.t.Fatalf("request code: %v", err)
 	}
-	tok, err := e.dc.PollToken(ctx, dc)
-	if err != nil {
+	if _, err := e.dc.PollToken(ctx, dc); err != nil {
 		e.t.Fatalf("poll: %v", err)
 	}
-	e.tok = tok
-	if e.pub != nil {
-		if err := e.publish(ctx, tok); err != nil {
-			e.t.Fatalf("publish: %v", err)
-		}
+	// The polls advanced the clock by their interval; back to real time,
+	// and a refresh, so the token's expiry is the real one the MQTT client
+	// (on the wall clock) sees.
+	e.clock.Reset()
+	if err := e.refresh(ctx); err != nil {
+		e.t.Fatalf("first refresh: %v", err)
 	}
 }
 
@@ -345,6 +322,13 @@ func (c *offsetClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.offset += max(d, 0)
 	c.mu.Unlock()
 	return nil
+}
+
+// Reset drops the offset: the clock is the real one again.
+func (c *offsetClock) Reset() {
+	c.mu.Lock()
+	c.offset = 0
+	c.mu.Unlock()
 }
 
 // Jump moves the clock by d (either way) without a Sleep.

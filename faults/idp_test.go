@@ -252,4 +252,3 @@ func TestDNSFailure(t *testing.T) {
 		e.restart()
 	})
 }
-
