@@ -81,8 +81,8 @@
 // arms one reused timer for its timeout. The default HTTP client keeps one
 // HTTP/1.1 connection alive and is driven through its Transport directly.
 // The Poll and Refresh benchmarks measure golang.org/x/oauth2 (imported by
-// the test only) beside it: a pending poll round trip costs about 40% of
-// x/oauth2's bytes, server share included.
+// the test only) beside it: a pending poll round trip costs well under half
+// of x/oauth2's bytes, server share included.
 //
 // # Trusting the id token without verifying it
 //
