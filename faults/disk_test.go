@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/boardlogin/boardlogin/devicecode"
-	"github.com/boardlogin/boardlogin/devicecode/entratest"
 	"github.com/boardlogin/boardlogin/devicecode/tokencache"
 )
 
@@ -109,5 +108,4 @@ func TestFullDisk(t *testing.T) {
 	}
 	e.assertNoStaleToken()
 	e.restart()
-	_ = entratest.DefaultClientID
 }
