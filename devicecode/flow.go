@@ -348,9 +348,10 @@ func (c *Client) storeLocked(tr TokenReply, profile, requested string, sent time
 // AcquireSilent returns a valid access token for the named profile without
 // user interaction: the cached one while it is more than ExpiryMargin from
 // expiry (and its refresh_in has not passed), else a new one from the
-// refresh token, with that profile's scopes. NeedsSignIn(err) reports when
-// only a new device code sign-in can help; the cache is written after each
-// successful refresh.
+// refresh token, with that profile's scopes. When an early refresh (after
+// refresh_in) fails while the cached token is still valid, the cached token
+// is returned, as MSAL does. NeedsSignIn(err) reports when only a new device
+// code sign-in can help; the cache is written after each successful refresh.
 func (c *Client) AcquireSilent(ctx context.Context, profile string) (*Token, error) {
 	p, err := c.profile(profile)
 	if err != nil {
@@ -364,8 +365,9 @@ func (c *Client) AcquireSilent(ctx context.Context, profile string) (*Token, err
 		return nil, err
 	}
 	now := c.clock.Now()
-	if t := c.tokens[profile]; t.Valid(now) && (t.RefreshAt.IsZero() || now.Before(t.RefreshAt)) {
-		out := *t
+	cached := c.tokens[profile]
+	if cached.Valid(now) && (cached.RefreshAt.IsZero() || now.Before(cached.RefreshAt)) {
+		out := *cached
 		out.RefreshToken, out.IDToken = c.refresh, c.idToken
 		return &out, nil
 	}
@@ -374,6 +376,14 @@ func (c *Client) AcquireSilent(ctx context.Context, profile string) (*Token, err
 	}
 	t, err := c.refreshLocked(ctx, p)
 	if err != nil {
+		if cached.Valid(now) && ctx.Err() == nil {
+			// An early refresh (refresh_in) failed but the token is still
+			// good: hand it out, as MSAL does, and try again next time.
+			c.logf("devicecode: early refresh of %q failed, using the cached token: %v", profile, err)
+			out := *cached
+			out.RefreshToken, out.IDToken = c.refresh, c.idToken
+			return &out, nil
+		}
 		return nil, err
 	}
 	out := *t

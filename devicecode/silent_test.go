@@ -159,9 +159,21 @@ func TestRefreshInIsHonoured(t *testing.T) {
 		t.Errorf("RefreshDue ignores RefreshAt")
 	}
 	e.clock.Advance(time.Hour + time.Second)
+	// A failed early refresh falls back on the still valid token.
+	e.srv.Enqueue(entratest.EndpointToken, entratest.ServerError(503))
+	kept, err := e.c.AcquireSilent(context.Background(), devicecode.DefaultProfile)
+	if err != nil || kept.AccessToken != tok.AccessToken {
+		t.Errorf("failed early refresh: %v, %v; want the cached token", kept, err)
+	}
 	again, err := e.c.AcquireSilent(context.Background(), devicecode.DefaultProfile)
 	if err != nil || again.AccessToken == tok.AccessToken {
 		t.Errorf("refresh_in passed but the token was not refreshed: %v", err)
+	}
+	if !strings.Contains(e.logs.String(), "early refresh") {
+		t.Errorf("the failed early refresh was not logged")
+	}
+	if grants(e, "refresh_token") != 2 {
+		t.Errorf("%d refresh grants, want 2", grants(e, "refresh_token"))
 	}
 }
 
