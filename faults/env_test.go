@@ -102,32 +102,40 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	if o.mqtt {
-		e.broker = mosquittotest.Start(t, mosquittotest.Options{Persistence: o.persist})
-		e.mopts = mqtt.Options{
-			Broker:               e.broker.URL,
-			ClientID:             "faults-agent",
-			Prefix:               "devicecode/faults",
-			ConnectTimeout:       2 * time.Second,
-			PublishTimeout:       2 * time.Second,
-			MinReconnectInterval: 20 * time.Millisecond,
-			MaxReconnectInterval: 200 * time.Millisecond,
-			Logger:               slog.New(slog.NewTextHandler(io.Discard, nil)),
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if e.pub, err = mqtt.Dial(ctx, e.mopts); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			e.pub.Close(ctx)
-		})
-		if err := e.pub.WaitConnected(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e.startMQTT(o.persist)
 	}
 	return e
+}
+
+// startMQTT starts a Mosquitto and connects the agent's MQTT client.
+func (e *env) startMQTT(persist bool) {
+	t := e.t
+	t.Helper()
+	e.broker = mosquittotest.Start(t, mosquittotest.Options{Persistence: persist})
+	e.mopts = mqtt.Options{
+		Broker:               e.broker.URL,
+		ClientID:             "faults-agent",
+		Prefix:               "devicecode/faults",
+		ConnectTimeout:       2 * time.Second,
+		PublishTimeout:       2 * time.Second,
+		MinReconnectInterval: 20 * time.Millisecond,
+		MaxReconnectInterval: 200 * time.Millisecond,
+		Logger:               slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if e.pub, err = mqtt.Dial(ctx, e.mopts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		e.pub.Close(ctx)
+	})
+	if err := e.pub.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {

@@ -1,0 +1,172 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/boardlogin/boardlogin/devicecode"
+	"github.com/boardlogin/boardlogin/devicecode/entratest"
+	"github.com/boardlogin/boardlogin/devicecode/tokencache"
+	"github.com/boardlogin/boardlogin/internal/mosquittotest"
+	"github.com/boardlogin/boardlogin/internal/testenv"
+	"github.com/boardlogin/boardlogin/mqtt"
+)
+
+// buildAgent builds cmd/agent (release tags) for the architecture of this
+// test binary into dir.
+func buildAgent(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "boardlogin")
+	cmd := exec.Command("go", "build", "-tags", "nodemo", "-o", bin, "../cmd/agent")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOARM" || s.Key == "GOARM64" || s.Key == "GOAMD64" {
+				cmd.Env = append(cmd.Env, s.Key+"="+s.Value)
+			}
+		}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The agent binary is SIGKILLed again and again during a refresh storm
+// (one-second tokens: it refreshes, rewrites the cache and republishes
+// twice a second). After every kill the cache decodes and holds a refresh
+// token the provider accepts; restarted once more, the agent publishes a
+// valid token. (The server keeps used refresh tokens valid, as Entra ID
+// does: a kill between the provider's answer and the cache write may keep
+// the previous one, which must still work.)
+func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
+	bin := buildAgent(t, t.TempDir())
+	idp := entratest.New(entratest.Options{TokenLifetime: time.Second, ApproveAfterPolls: 1})
+	hs := httptest.NewServer(idp)
+	t.Cleanup(hs.Close)
+	broker := mosquittotest.Start(t, mosquittotest.Options{})
+	cachePath := filepath.Join(t.TempDir(), "state", "tokens.cbor")
+	const prefix = "devicecode/faults-kill"
+	scope := "https://graph.microsoft.com/.default"
+	engineCfg := func(path string) devicecode.Config {
+		return devicecode.Config{
+			ClientID:  entratest.DefaultClientID,
+			Authority: devicecode.Authority{Tenant: entratest.TenantDomain, Host: hs.URL},
+			Profiles:  []devicecode.Profile{{Name: profile, Scopes: []string{scope}}},
+			Clock:     &offsetClock{},
+			Cache:     tokencache.New(path),
+		}
+	}
+	// Sign in once, as the agent would have.
+	c, err := devicecode.New(engineCfg(cachePath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 2*time.Minute)
+	dc, err := c.RequestCode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PollToken(ctx, dc); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"run", "-config", "none", "-tenant", entratest.TenantDomain, "-client-id", entratest.DefaultClientID,
+		"-authority-host", hs.URL, "-profile." + profile + "=" + scope, "-cache", cachePath,
+		"-mqtt-broker", "tcp://" + broker.Addr(), "-mqtt-prefix", prefix, "-display", "terminal"}
+	var logs lockedBuffer
+	start := func() (*exec.Cmd, chan error) {
+		cmd := testenv.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = io.Discard, &logs
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT=")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		return cmd, done
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("agent log:\n%s", logs.String())
+		}
+	}()
+
+	kills := 8
+	if emulated {
+		kills = 3
+	}
+	for i := 0; i < kills; i++ {
+		issued := idp.Issued()
+		cmd, done := start()
+		eventually(t, 30*time.Second, "the agent to refresh", func() bool { return idp.Issued() > issued })
+		time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+
+		cachedRefreshToken(t, cachePath)
+		// Liveness: a copy of the cache refreshes.
+		b, err := os.ReadFile(cachePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := filepath.Join(t.TempDir(), "copy.cbor")
+		if err := os.WriteFile(cp, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		probe, err := devicecode.New(engineCfg(cp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := probe.AcquireSilent(ctx, profile); err != nil {
+			t.Fatalf("kill %d: the cached refresh token does not work: %v", i+1, err)
+		}
+	}
+
+	// Once more, left running: a valid token reaches consumers.
+	cmd, done := start()
+	mo := mqtt.Options{Broker: broker.URL, Prefix: prefix}
+	eventually(t, 30*time.Second, "a valid token on MQTT from the restarted agent", func() bool {
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err := mqtt.ReadToken(rctx, mo, profile)
+		return err == nil
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("the agent did not stop on SIGTERM")
+	}
+	cachedRefreshToken(t, cachePath)
+}
