@@ -237,7 +237,8 @@ func (e *env) assertNoStaleToken() {
 	}
 }
 
-// retainedToken returns the access token retained on MQTT ("" when none).
+// retainedToken returns the access token retained on MQTT ("" when none,
+// "expired" for an expired one).
 func (e *env) retainedToken() string {
 	e.t.Helper()
 	ro := e.mopts
@@ -245,6 +246,9 @@ func (e *env) retainedToken() string {
 	tok, err := mqtt.ReadToken(ctxT(e.t, 5*time.Second), ro, profile)
 	if errors.Is(err, mqtt.ErrNoToken) {
 		return ""
+	}
+	if errors.Is(err, mqtt.ErrTokenExpired) {
+		return "expired"
 	}
 	if err != nil {
 		e.t.Fatalf("read token: %v", err)
