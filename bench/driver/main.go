@@ -17,6 +17,7 @@ import (
 	"io"
 	"log"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -66,6 +67,7 @@ func main() {
 		"oauth2":     "x/oauth2 v0.37.0",
 		"msal":       "MSAL Go v1.10.1",
 		"bare":       "bare net/http + encoding/json",
+		"agent":      "whole boardlogin agent (engine, MQTT, terminal display)",
 	}
 	var cs []*contender
 	for _, n := range strings.Split(*names, ",") {
@@ -85,6 +87,19 @@ func main() {
 	for _, c := range cs {
 		fmt.Fprintf(os.Stderr, "driver: %s\n", c.name)
 		add("size", mib(c.armSize))
+		if c.name == "agent" {
+			for _, roots := range []string{"system", "pinned"} {
+				flow := runAgent(c, tmp, roots)
+				add("rss-"+roots, kib(flow.vmhwm))
+				if roots == "pinned" {
+					add("polls", flow.pollSummary())
+				}
+			}
+			for _, r := range []string{"heap", "slow_down", "503", "drop"} {
+				add(r, "as devicecode")
+			}
+			continue
+		}
 		for _, roots := range []string{"system", "pinned"} {
 			flow := runFlow(c, tmp, roots)
 			add("rss-"+roots, fmt.Sprintf("%s", kib(flow.vmhwm)))
@@ -160,6 +175,8 @@ func server(dir string, opts entratest.Options) (*testServer, string) {
 	check(os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600))
 	return &testServer{Server: s, ts: ts}, ca
 }
+
+var urlRE = regexp.MustCompile(`https://127\.0\.0\.1:[0-9]+/[^ )"]*`)
 
 // shortGrant matches MSAL's grant_type=device_code form field.
 var shortGrant = regexp.MustCompile(`(^|&)grant_type=device_code(&|$)`)
@@ -316,6 +333,7 @@ func fault(c *contender, dir string, rp entratest.Reply, what string) string {
 
 // shortErr trims an error for a table cell.
 func shortErr(s string) string {
+	s = urlRE.ReplaceAllString(s, "<url>")
 	s = strings.ReplaceAll(s, "|", "/")
 	if len(s) > 90 {
 		s = s[:90] + "..."
@@ -337,4 +355,59 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "driver:", err)
 		os.Exit(1)
 	}
+}
+
+// runAgent runs the whole agent (`boardlogin run`) through the reference
+// flow with a real Mosquitto, reads its peak RSS once the token is issued
+// and published, and stops it with SIGTERM. With -roots system the agent
+// uses the system pool, to which SSL_CERT_DIR adds the test root.
+func runAgent(c *contender, dir, roots string) runResult {
+	s, ca := server(dir, entratest.Options{ApproveAfterPolls: pending + 1})
+	defer s.Close()
+	port := freePort()
+	mq := exec.Command("mosquitto", "-p", strconv.Itoa(port))
+	check(mq.Start())
+	defer func() { mq.Process.Kill(); mq.Wait() }()
+	cacheDir, err := os.MkdirTemp(dir, "agent")
+	check(err)
+	args := []string{"run", "-config", "none", "-tenant", "72f988bf-86f1-41af-91ab-2d7cd011db47",
+		"-client-id", entratest.DefaultClientID, "-authority-host", s.URL(),
+		"-profile.graph=https://graph.microsoft.com/User.Read", "-cache", filepath.Join(cacheDir, "tokens.cbor"),
+		"-mqtt-broker", fmt.Sprintf("tcp://127.0.0.1:%d", port), "-display", "terminal"}
+	env := append(os.Environ(), "GOMAXPROCS=1")
+	if roots == "pinned" {
+		args = append(args, "-ca-file", ca)
+	} else {
+		env = append(env, "SSL_CERT_DIR=/etc/ssl/certs:"+filepath.Dir(ca))
+	}
+	cmd := exec.Command(c.bin, args...)
+	cmd.Env = env
+	check(cmd.Start())
+	var r runResult
+	deadline := time.Now().Add(time.Minute)
+	for s.Issued() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // the token goes to MQTT
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				r.vmhwm, _ = strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			}
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if s.Issued() == 0 {
+		fmt.Fprintf(os.Stderr, "driver: agent: no token issued\n")
+	}
+	r.records = s.Requests()
+	return r
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
