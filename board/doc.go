@@ -66,7 +66,7 @@
 //     does not use Halt, and ZeroBased replaces those bytes for SerLCD.
 //   - aip31068 and matrixorbital count rows from 1, serlcd from 0:
 //     ZeroBased makes them all count from 0.
-//   - host.Init succeeds on a machine with no I2C or SPI at all, and
+//   - host initialisation succeeds on a machine with no I2C or SPI at all, and
 //     i2creg/spireg then answer "did you forget to call Init()?": Open checks
 //     for /dev/i2c-* and /dev/spidev* itself and says how to enable them.
 //

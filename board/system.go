@@ -17,12 +17,11 @@ import (
 	"periph.io/x/conn/v3/i2c/i2creg"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3"
 )
 
 // system is the seam between board and the machine: where /dev lives and how
 // buses and pins are opened. Production uses defaultSystem (periph's
-// registries after host.Init); tests swap in fakes and a temporary /dev.
+// registries after initHost); tests swap in fakes and a temporary /dev.
 type system struct {
 	// devRoot is the directory holding i2c-* and spidev* nodes ("/dev").
 	devRoot string
@@ -50,10 +49,7 @@ func defaultSystem() *system {
 		devRoot: "/dev",
 		init: func() error {
 			hostOnce.Do(func() {
-				// host.Init reports success on a machine with no I2C, SPI or
-				// GPIO at all; its drivers' own failures come back in State
-				// and are not errors. Missing nodes are found by checkNodes.
-				_, hostErr = host.Init()
+				hostErr = initHost()
 			})
 			if hostErr != nil {
 				return fmt.Errorf("board: periph host init: %v", hostErr)
