@@ -63,14 +63,26 @@ func (l *lockedBuffer) String() string {
 
 // The agent binary is SIGKILLed again and again during a refresh storm
 // (one-second tokens: it refreshes, rewrites the cache and republishes
-// twice a second). After every kill the cache decodes and holds a refresh
+// twice a second), each time a few milliseconds after the provider answered
+// a refresh, when the agent is decoding it and rewriting the cache. After every kill the cache decodes and holds a refresh
 // token the provider accepts; restarted once more, the agent publishes a
 // valid token. (The server keeps used refresh tokens valid, as Entra ID
 // does: a kill between the provider's answer and the cache write may keep
 // the previous one, which must still work.)
 func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
 	bin := buildAgent(t, t.TempDir())
-	idp := entratest.New(entratest.Options{TokenLifetime: time.Second, ApproveAfterPolls: 1})
+	// refreshed hears of every refresh grant just before the server answers
+	// it: the kill is aimed at the moments after, when the agent decodes the
+	// reply and rewrites the cache.
+	refreshed := make(chan struct{}, 1)
+	idp := entratest.New(entratest.Options{TokenLifetime: time.Second, ApproveAfterPolls: 1, OnRequest: func(r entratest.Record) {
+		if r.GrantType == "refresh_token" {
+			select {
+			case refreshed <- struct{}{}:
+			default:
+			}
+		}
+	}})
 	hs := httptest.NewServer(idp)
 	t.Cleanup(hs.Close)
 	broker := mosquittotest.Start(t, mosquittotest.Options{})
@@ -120,18 +132,30 @@ func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
 		}
 	}()
 
-	kills := 8
+	kills, window := 20, 4*time.Millisecond
 	if emulated {
-		kills = 3
+		kills, window = 6, 30*time.Millisecond
 	}
+	torn := 0
 	for i := 0; i < kills; i++ {
-		issued := idp.Issued()
+		select {
+		case <-refreshed: // a stale signal from the previous run
+		default:
+		}
 		cmd, done := start()
-		eventually(t, 30*time.Second, "the agent to refresh", func() bool { return idp.Issued() > issued })
-		time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+		select {
+		case <-refreshed:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the agent did not refresh")
+		}
+		time.Sleep(time.Duration(rand.Int64N(int64(window))))
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 
+		// A temporary file left behind means the kill hit a cache write.
+		if ms, _ := filepath.Glob(filepath.Join(filepath.Dir(cachePath), ".tokens.cbor.tmp-*")); len(ms) > 0 {
+			torn++
+		}
 		cachedRefreshToken(t, cachePath)
 		// Liveness: a copy of the cache refreshes.
 		b, err := os.ReadFile(cachePath)
@@ -150,6 +174,8 @@ func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
 			t.Fatalf("kill %d: the cached refresh token does not work: %v", i+1, err)
 		}
 	}
+
+	t.Logf("%d of %d kills interrupted a cache write (left a temporary file)", torn, kills)
 
 	// Once more, left running: a valid token reaches consumers.
 	cmd, done := start()
