@@ -22,7 +22,7 @@ var idpFaults = []struct {
 	{name: "500", reply: entratest.ServerError(500)},
 	{name: "503", reply: entratest.ServerError(503)},
 	{name: "429 Retry-After", reply: entratest.TooManyRequests(7 * time.Second), retryAfter: 7 * time.Second},
-	{name: "hang", reply: entratest.Hang},
+	{name: "hang", reply: entratest.Hang}, // until the per-request timeout
 	// Not JSON at all, with status 200: the engine ends the code (polling)
 	// or fails the refresh without classing it transient.
 	{name: "garbage 200", reply: entratest.Malformed(200, "\x00\xffnot json{{")},

@@ -110,10 +110,7 @@ func (p *blackhole) pipe(dst, src net.Conn) {
 // token; when the network comes back the next refresh succeeds and is
 // published.
 func TestNetworkGone(t *testing.T) {
-	e := newEnv(t, envOpts{server: entratest.Options{TokenLifetime: time.Second, RevokeRotated: true}, mqtt: true,
-		cfg: func(c *devicecode.Config) {
-			c.RequestTimeout = 200 * time.Millisecond
-		}})
+	e := newEnv(t, envOpts{server: entratest.Options{TokenLifetime: time.Second, RevokeRotated: true}, mqtt: true})
 	proxy := newBlackhole(t, e.srv.URL()[len("https://"):])
 	// Route the engine through the proxy.
 	e.cfg.Authority.Host = "https://" + proxy.Addr()
