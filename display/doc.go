@@ -13,6 +13,12 @@
 // Terminal, PNGSink) keep one frame each, redraw only when the frame changed,
 // and implement Screen.
 //
+// Fonts: text is drawn from 1-bit bitmaps of basicfont 7x13 and Go Mono
+// Bold (8 to 48 pixels) in fonts_generated.go, which go generate ./display
+// writes with internal/fontgen. The agent thus links no font rasteriser and
+// builds nothing on its first frame; a test re-rasterises the faces with
+// opentype and fails when the file is stale or was edited by hand.
+//
 // Time: a View holds absolute times (the code's expiry, the token's
 // expiry), so the countdown moves without a new View. Every screen has a
 // Tick(now) method and an Interval() saying how often it wants it (40 ms

@@ -1,34 +1,36 @@
 package display
 
-import (
-	"sync"
+import mbits "math/bits"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/font/gofont/gomonobold"
-	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/math/fixed"
-)
+//go:generate go run ./internal/fontgen -o fonts_generated.go
 
-// bitFont is a monospace font rasterised once to 1 bit per pixel (coverage
-// of at least half a pixel is ink, so no anti-aliasing grey reaches a 1-bit
-// panel). Drawing from it costs no allocation.
+// bitFont is a monospace font rasterised ahead of time to 1 bit per pixel
+// (coverage of at least half a pixel is ink, so no anti-aliasing grey
+// reaches a 1-bit panel). The tables live in fonts_generated.go, written by
+// internal/fontgen, so the agent links no font rasteriser and builds nothing
+// at start-up. Drawing from it costs no allocation.
 type bitFont struct {
-	advance int // pixels from one character to the next
-	top     int // ink rows above the baseline, over A-Z, 0-9 and '-'
-	bottom  int // ink rows below the baseline, over all of printable ASCII
-	glyphs  [95][]pt
+	advance int    // pixels from one character to the next
+	top     int    // ink rows above the baseline, over A-Z, 0-9 and '-'
+	bottom  int    // ink rows below the baseline, over all of printable ASCII
+	bits    string // every glyph's ink, packed as glyph.off describes
+	glyphs  [95]glyph
 }
 
-// pt is one ink pixel of a glyph, relative to the dot (left end of the
-// baseline).
-type pt struct{ x, y int8 }
+// glyph is the ink box of one character relative to the dot (left end of
+// the baseline): w*h bits from byte off of the font's bits, row-major,
+// most significant bit first. A character without ink has w or h zero.
+type glyph struct {
+	x, y int8
+	w, h uint8
+	off  uint16
+}
 
-func (f *bitFont) glyph(r byte) []pt {
+func (f *bitFont) glyph(r byte) *glyph {
 	if r < 0x20 || r > 0x7E {
 		r = '?'
 	}
-	return f.glyphs[r-0x20]
+	return &f.glyphs[r-0x20]
 }
 
 // width is the width in pixels of n characters.
@@ -45,89 +47,50 @@ func (f *bitFont) draw(c canvas, x, baseline int, s []byte, on bool) {
 			return
 		}
 		if x+f.advance > 0 {
-			for _, p := range f.glyph(s[i]) {
-				c.set(x+int(p.x), baseline+int(p.y), on)
-			}
+			f.drawGlyph(c, x, baseline, f.glyph(s[i]), on)
 		}
 		x += f.advance
 	}
 }
 
-// rasterise builds a bitFont from any face.
-func rasterise(face font.Face) *bitFont {
-	f := &bitFont{}
-	adv, _ := face.GlyphAdvance('M')
-	f.advance = adv.Round()
-	for r := rune(0x20); r <= 0x7E; r++ {
-		dr, mask, mp, _, ok := face.Glyph(fixed.P(0, 0), r)
-		if !ok {
-			continue
-		}
-		var pts []pt
-		for y := dr.Min.Y; y < dr.Max.Y; y++ {
-			for x := dr.Min.X; x < dr.Max.X; x++ {
-				_, _, _, a := mask.At(mp.X+x-dr.Min.X, mp.Y+y-dr.Min.Y).RGBA()
-				if a < 0x8000 {
-					continue
-				}
-				pts = append(pts, pt{int8(x), int8(y)})
-				if y < 0 && -y > f.top && isCodeRune(r) {
-					f.top = -y
-				}
-				if y+1 > f.bottom {
-					f.bottom = y + 1
-				}
-			}
-		}
-		f.glyphs[r-0x20] = pts
+// drawGlyph sets g's ink pixels with the dot at (x, baseline). It walks
+// the packed bits a byte at a time, skipping empty bytes, and tracks the
+// row and column by addition: ARMv6 has no divide instruction.
+func (f *bitFont) drawGlyph(c canvas, x, baseline int, g *glyph, on bool) {
+	w, n := int(g.w), int(g.w)*int(g.h)
+	if n == 0 {
+		return
 	}
-	return f
+	x0, y := x+int(g.x), baseline+int(g.y)
+	bits := f.bits[g.off : int(g.off)+(n+7)/8]
+	col := 0 // column of the byte's first bit; y is its row
+	for i := 0; i < len(bits); i++ {
+		b := bits[i]
+		for b != 0 {
+			j := mbits.LeadingZeros8(b)
+			b &^= 0x80 >> j
+			cx, cy := col+j, y
+			for cx >= w {
+				cx -= w
+				cy++
+			}
+			c.set(x0+cx, cy, on)
+		}
+		for col += 8; col >= w; col -= w {
+			y++
+		}
+	}
 }
 
-func isCodeRune(r rune) bool {
-	return r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-'
-}
-
-var (
-	smallOnce sync.Once
-	small     *bitFont // basicfont 7x13: addresses, labels
-
-	bigMu sync.Mutex
-	big   = map[int]*bitFont{} // gomonobold by pixel size: the user code
-)
-
-// smallFont is the 7x13 bitmap face used for every line of small text.
-func smallFont() *bitFont {
-	smallOnce.Do(func() { small = rasterise(basicfont.Face7x13) })
-	return small
-}
-
-// Sizes of the big face that layouts may pick from.
-const (
-	minBig = 8
-	maxBig = 48
-)
+// smallFont is the 7x13 bitmap face (basicfont.Face7x13) used for every
+// line of small text: addresses, labels.
+func smallFont() *bitFont { return &fontTables[0] }
 
 // bigFont returns Go Mono Bold at size px (clamped to [minBig, maxBig]),
-// hinted so stems land on whole pixels, rasterised on first use.
+// hinted so stems land on whole pixels: the user code and titles.
 func bigFont(px int) *bitFont {
 	px = min(max(px, minBig), maxBig)
-	bigMu.Lock()
-	defer bigMu.Unlock()
-	if f, ok := big[px]; ok {
-		return f
-	}
-	ft, err := opentype.Parse(gomonobold.TTF)
-	if err != nil {
-		panic("display: embedded Go Mono Bold does not parse: " + err.Error()) // cannot happen: the font is compiled in
-	}
-	face, err := opentype.NewFace(ft, &opentype.FaceOptions{Size: float64(px), DPI: 72, Hinting: font.HintingFull})
-	if err != nil {
-		panic("display: Go Mono Bold face: " + err.Error())
-	}
-	f := rasterise(face)
-	big[px] = f
-	return f
+	return &fontTables[px-minBig+1]
 }
 
 // fitBig returns the largest big face whose n characters fit in w pixels
