@@ -1,7 +1,5 @@
 package display
 
-import mbits "math/bits"
-
 //go:generate go run ./internal/fontgen -o fonts_generated.go
 
 // bitFont is a monospace font rasterised ahead of time to 1 bit per pixel
@@ -18,8 +16,8 @@ type bitFont struct {
 }
 
 // glyph is the ink box of one character relative to the dot (left end of
-// the baseline): w*h bits from byte off of the font's bits, row-major,
-// most significant bit first. A character without ink has w or h zero.
+// the baseline), w by h pixels, packed from byte off of the font's bits as
+// raster.Pack describes. A character without ink has w and h zero.
 type glyph struct {
 	x, y int8
 	w, h uint8
@@ -53,31 +51,24 @@ func (f *bitFont) draw(c canvas, x, baseline int, s []byte, on bool) {
 	}
 }
 
-// drawGlyph sets g's ink pixels with the dot at (x, baseline). It walks
-// the packed bits a byte at a time, skipping empty bytes, and tracks the
-// row and column by addition: ARMv6 has no divide instruction.
+// drawGlyph sets g's ink pixels with the dot at (x, baseline). Each row
+// of the packed bits starts with a flag: 1 when the row's w bits follow, 0
+// when it repeats the row above.
 func (f *bitFont) drawGlyph(c canvas, x, baseline int, g *glyph, on bool) {
-	w, n := int(g.w), int(g.w)*int(g.h)
-	if n == 0 {
-		return
-	}
-	x0, y := x+int(g.x), baseline+int(g.y)
-	bits := f.bits[g.off : int(g.off)+(n+7)/8]
-	col := 0 // column of the byte's first bit; y is its row
-	for i := 0; i < len(bits); i++ {
-		b := bits[i]
-		for b != 0 {
-			j := mbits.LeadingZeros8(b)
-			b &^= 0x80 >> j
-			cx, cy := col+j, y
-			for cx >= w {
-				cx -= w
-				cy++
-			}
-			c.set(x0+cx, cy, on)
+	w, h := int(g.w), int(g.h)
+	bits := f.bits[g.off:]
+	x0, y0 := x+int(g.x), baseline+int(g.y)
+	k, row := 0, 0 // next bit to read; first bit of the row being drawn
+	for y := y0; y < y0+h; y++ {
+		if bits[k>>3]&(0x80>>(k&7)) != 0 {
+			row, k = k+1, k+1+w
+		} else {
+			k++
 		}
-		for col += 8; col >= w; col -= w {
-			y++
+		for dx, b := 0, row; dx < w; dx, b = dx+1, b+1 {
+			if bits[b>>3]&(0x80>>(b&7)) != 0 {
+				c.set(x0+dx, y, on)
+			}
 		}
 	}
 }

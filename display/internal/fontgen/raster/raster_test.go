@@ -8,18 +8,28 @@ import (
 )
 
 func TestPack(t *testing.T) {
+	const o, X = false, true
 	for _, tt := range []struct {
 		name string
+		w    int
 		ink  []bool
 		want []byte
 	}{
-		{"empty", nil, []byte{}},
-		{"one on", []bool{true}, []byte{0x80}},
-		{"msb first", []bool{false, true, false, false, false, false, false, true}, []byte{0x41}},
-		{"spills into a padded byte", []bool{true, false, false, false, false, false, false, false, true, true}, []byte{0x80, 0xC0}},
+		{"no ink", 0, nil, nil},
+		{"one pixel", 1, []bool{X}, []byte{0xC0}},                             // 1 1
+		{"msb first", 3, []bool{o, X, X}, []byte{0xB0}},                       // 1 011
+		{"repeated row", 2, []bool{X, o, X, o}, []byte{0xC0}},                 // 1 10 0
+		{"new row", 2, []bool{X, o, o, X}, []byte{0xD4}},                      // 1 10 1 01
+		{"repeat of a repeat", 1, []bool{X, X, X}, []byte{0xC0}},              // 1 1 0 0
+		{"spills into a padded byte", 8, make([]bool, 8), []byte{0x80, 0x00}}, // 1 00000000
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Pack(&Glyph{W: len(tt.ink), H: 1, Ink: tt.ink}); !bytes.Equal(got, tt.want) {
+			g := Glyph{W: tt.w}
+			if tt.w > 0 {
+				g.H = len(tt.ink) / tt.w
+			}
+			g.Ink = tt.ink
+			if got := Pack(&g); !bytes.Equal(got, tt.want) {
 				t.Errorf("Pack = %x, want %x", got, tt.want)
 			}
 		})
