@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/boardlogin/boardlogin/display/internal/fontgen/raster"
 )
@@ -14,6 +15,10 @@ import (
 func main() {
 	out := flag.String("o", "fonts_generated.go", "file to write")
 	flag.Parse()
+	if !raster.ReferenceArch() {
+		fmt.Fprintf(os.Stderr, "fontgen: %s fuses multiply-adds and would move edge pixels; run go generate ./display on amd64 or 32-bit arm\n", runtime.GOARCH)
+		os.Exit(1)
+	}
 	fonts, err := raster.All()
 	if err == nil {
 		var src []byte
