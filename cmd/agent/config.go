@@ -40,8 +40,14 @@ const (
 	kDuration // Go duration, >= 0
 	kSize     // bytes with optional KiB/MiB/GiB suffix, or "off"
 	kEnum
-	kPath // a file that must exist (checked by config check and run)
+	kPath  // a file that must exist (checked by config check and run)
+	kDims  // WIDTHxHEIGHT: two whole numbers 1..maxDim, e.g. 128x32 or 20x4
+	kRange // whole number in [lo, hi]
 )
+
+// maxDim bounds each number of display-size: no supported panel comes near
+// it, and a typo like 1280x64 is caught before board allocates a frame.
+const maxDim = 512
 
 // setting is one row of the table that drives flags, the file and
 // validation alike, so the three can never disagree.
@@ -53,6 +59,7 @@ type setting struct {
 	usage  string
 	noFile bool // not allowed in the file (the file's own path)
 	noFlag bool // not a flag
+	lo, hi int  // kRange: allowed values
 }
 
 // displayNames are the display values config accepts; board adds its panel
@@ -80,6 +87,9 @@ var settings = []setting{
 	{key: "mqtt-encoding", def: "json", kind: kEnum, enum: []string{"json", "cbor"}, usage: "token payload encoding"},
 	{key: "agent-id", usage: "agent id in the default topic prefix (default: the host name)"},
 	{key: "display", def: "auto", kind: kEnum, usage: "display: auto, none, terminal or a panel name"},
+	{key: "display-size", kind: kDims, usage: "panel size: WIDTHxHEIGHT pixels for OLED, e-paper and matrix panels (128x64, 128x32), COLSxROWS characters for LCDs (16x2, 20x4); default: the panel kind's usual size"},
+	{key: "display-rotate", def: "0", kind: kEnum, enum: []string{"0", "180"}, usage: "turn the picture by 0 or 180 degrees, for a panel mounted upside down"},
+	{key: "matrix-cascade", def: "4", kind: kRange, lo: 1, hi: 16, usage: "number of chained MAX7219 8x8 modules (display = max7219), 1 to 16"},
 	{key: "i2c-bus", usage: "I2C bus name or number (default: the first bus)"},
 	{key: "i2c-addr", def: "0", kind: kAddr, usage: "I2C address of the panel, 0 = probe the known addresses"},
 	{key: "spi-port", usage: "SPI port name (e.g. /dev/spidev0.0 or SPI0.0)"},
@@ -123,12 +133,17 @@ type Config struct {
 	MQTTCAFile, MQTTCertFile, MQTTKeyFile   string
 	MQTTPrefix, MQTTEncoding, AgentID       string
 	Display, I2CBus, SPIPort                string
-	I2CAddr                                 uint16
-	DCPin, ResetPin, BusyPin, ButtonPin     string
-	DimAfter, IdleWait                      time.Duration
-	MaxUnusedCodes                          int
-	LogLevel                                string
-	MemLimit                                int64 // bytes; 0 = off
+	// DisplayW and DisplayH are display-size (0: the kind's default);
+	// pixels or characters depending on the panel kind.
+	DisplayW, DisplayH                  int
+	Rotate180                           bool
+	MatrixCascade                       int
+	I2CAddr                             uint16
+	DCPin, ResetPin, BusyPin, ButtonPin string
+	DimAfter, IdleWait                  time.Duration
+	MaxUnusedCodes                      int
+	LogLevel                            string
+	MemLimit                            int64 // bytes; 0 = off
 }
 
 // Profile is a named set of scopes: one access token, one MQTT topic.
@@ -344,6 +359,11 @@ func validate(vals map[string]value) (*Config, []string) {
 	c.MQTTCAFile, c.MQTTCertFile, c.MQTTKeyFile = str("mqtt-ca-file"), str("mqtt-cert-file"), str("mqtt-key-file")
 	c.MQTTPrefix, c.MQTTEncoding, c.AgentID = str("mqtt-prefix"), str("mqtt-encoding"), str("agent-id")
 	c.Display, c.I2CBus, c.SPIPort = str("display"), str("i2c-bus"), str("spi-port")
+	if w, h, err := parseDims(str("display-size")); err == nil {
+		c.DisplayW, c.DisplayH = w, h
+	}
+	c.Rotate180 = str("display-rotate") == "180"
+	c.MatrixCascade, _ = strconv.Atoi(str("matrix-cascade"))
 	if a, err := parseAddr(str("i2c-addr")); err == nil {
 		c.I2CAddr = a
 	}
@@ -416,6 +436,9 @@ func validate(vals map[string]value) (*Config, []string) {
 	if st, err := os.Stat(c.MQTTPasswordFile); c.MQTTPasswordFile != "" && err == nil && st.Mode().Perm()&0o007 != 0 {
 		bad("mqtt-password-file", "%s is readable or writable by others: chmod o-rwx it", c.MQTTPasswordFile)
 	}
+	if c.DisplayW > 0 && isTextKind(c.Display) && (c.DisplayW > maxTextCols || c.DisplayH > maxTextRows) {
+		bad("display-size", "%s is a character panel: want COLSxROWS up to %dx%d, like 16x2 or 20x4", c.Display, maxTextCols, maxTextRows)
+	}
 	if c.MQTTPrefix != "" && (strings.ContainsAny(c.MQTTPrefix, "#+") || strings.HasSuffix(c.MQTTPrefix, "/") || strings.HasPrefix(c.MQTTPrefix, "/")) {
 		bad("mqtt-prefix", "want topic levels without wildcards and without a leading or trailing /")
 	}
@@ -474,12 +497,35 @@ func checkKind(s *setting, text string) string {
 			}
 		}
 		return fmt.Sprintf("unknown value %q (want one of %s)", text, strings.Join(allowed, ", "))
+	case kDims:
+		if _, _, err := parseDims(text); err != nil {
+			return fmt.Sprintf("want WIDTHxHEIGHT with each number 1 to %d, like 128x32 or 20x4; got %q", maxDim, text)
+		}
+	case kRange:
+		if n, err := strconv.Atoi(text); err != nil || n < s.lo || n > s.hi {
+			return fmt.Sprintf("want a whole number from %d to %d, got %q", s.lo, s.hi, text)
+		}
 	case kPath:
 		if _, err := os.Stat(text); err != nil {
 			return fmt.Sprintf("cannot use %s: %v", text, unwrapPath(err))
 		}
 	}
 	return ""
+}
+
+// parseDims reads WIDTHxHEIGHT (an upper-case X is accepted too).
+func parseDims(s string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	if !ok {
+		return 0, 0, errors.New("bad size")
+	}
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	// Atoi takes a sign: "+16" or "-2" are not sizes.
+	if err1 != nil || err2 != nil || w < 1 || h < 1 || w > maxDim || h > maxDim || ws[0] == '+' || hs[0] == '+' {
+		return 0, 0, errors.New("bad size")
+	}
+	return w, h, nil
 }
 
 func parseAddr(s string) (uint16, error) {

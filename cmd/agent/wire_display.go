@@ -19,6 +19,44 @@ func init() {
 	displayNames = append([]string{"terminal"}, board.Kinds...)
 }
 
+// textKinds are the character panels: display-size counts characters for
+// them and pixels for every other kind.
+var textKinds = map[string]bool{
+	board.KindHD44780PCF8574: true, board.KindAIP31068: true, board.KindWaveshare1602: true,
+	board.KindSerLCD: true, board.KindMatrixOrbital: true, board.KindHT16K33: true,
+}
+
+// The largest character panels made are 40x4 (HD44780 with two
+// controllers is beyond this driver); display-size above that is a pixel
+// size given for the wrong kind.
+const maxTextCols, maxTextRows = 40, 4
+
+func isTextKind(kind string) bool { return textKinds[kind] }
+
+// panelConfig maps the configuration to board's. With display = auto the
+// kind is not known yet: a size that fits a character panel (at most 40x4)
+// is taken as COLSxROWS, anything larger as pixels, which is the only
+// reading that makes sense for the panels auto-detection finds (SSD1306 is
+// at least 128x32, LCDs at most 40x4).
+func panelConfig(cfg *Config) board.PanelConfig {
+	pc := board.PanelConfig{Kind: cfg.Display, I2CBus: cfg.I2CBus, I2CAddr: cfg.I2CAddr, SPIPort: cfg.SPIPort,
+		DCPin: cfg.DCPin, ResetPin: cfg.ResetPin, BusyPin: cfg.BusyPin,
+		Rotate180: cfg.Rotate180}
+	if cfg.Display == board.KindMAX7219 {
+		pc.Cascade = cfg.MatrixCascade
+	}
+	if cfg.DisplayW > 0 {
+		text := isTextKind(cfg.Display) ||
+			cfg.Display == board.KindAuto && cfg.DisplayW <= maxTextCols && cfg.DisplayH <= maxTextRows
+		if text {
+			pc.Cols, pc.Rows = cfg.DisplayW, cfg.DisplayH
+		} else {
+			pc.Width, pc.Height = cfg.DisplayW, cfg.DisplayH
+		}
+	}
+	return pc
+}
+
 // toDisplayView converts the supervisor's view to display's.
 func toDisplayView(v view) display.View {
 	d := display.View{Reason: v.Message, Account: v.Account}
@@ -114,9 +152,7 @@ func openScreens(cfg *Config, stdout io.Writer, log *slog.Logger) (*screens, fun
 	if kind == "terminal" {
 		return s, func() error { return nil }
 	}
-	pc := board.PanelConfig{Kind: kind, I2CBus: cfg.I2CBus, I2CAddr: cfg.I2CAddr, SPIPort: cfg.SPIPort,
-		DCPin: cfg.DCPin, ResetPin: cfg.ResetPin, BusyPin: cfg.BusyPin}
-	p, err := board.Open(pc)
+	p, err := board.Open(panelConfig(cfg))
 	switch {
 	case err != nil && kind == "auto":
 		log.Info("no panel found; using the terminal", "reason", err)
