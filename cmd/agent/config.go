@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"sort"
@@ -40,9 +41,10 @@ const (
 	kDuration // Go duration, >= 0
 	kSize     // bytes with optional KiB/MiB/GiB suffix, or "off"
 	kEnum
-	kPath  // a file that must exist (checked by config check and run)
-	kDims  // WIDTHxHEIGHT: two whole numbers 1..maxDim, e.g. 128x32 or 20x4
-	kRange // whole number in [lo, hi]
+	kPath     // a file that must exist (checked by config check and run)
+	kDims     // WIDTHxHEIGHT: two whole numbers 1..maxDim, e.g. 128x32 or 20x4
+	kRange    // whole number in [lo, hi]
+	kHostName // DNS name or IP address, no scheme, port or path
 )
 
 // maxDim bounds each number of display-size: no supported panel comes near
@@ -83,6 +85,7 @@ var settings = []setting{
 	{key: "mqtt-ca-file", kind: kPath, usage: "PEM `file` of roots that sign the broker's certificate"},
 	{key: "mqtt-cert-file", kind: kPath, usage: "client certificate PEM `file` for the broker"},
 	{key: "mqtt-key-file", kind: kPath, usage: "client key PEM `file` for the broker"},
+	{key: "mqtt-server-name", kind: kHostName, usage: "name the broker's certificate must carry when mqtt-broker names it by IP address or another name (default: the broker URL's host)"},
 	{key: "mqtt-prefix", usage: "topic prefix (default devicecode/<agent-id>)"},
 	{key: "mqtt-encoding", def: "json", kind: kEnum, enum: []string{"json", "cbor"}, usage: "token payload encoding"},
 	{key: "agent-id", usage: "agent id in the default topic prefix (default: the host name)"},
@@ -131,6 +134,7 @@ type Config struct {
 	MQTTBroker, MQTTUsername                string
 	MQTTPasswordFile                        string
 	MQTTCAFile, MQTTCertFile, MQTTKeyFile   string
+	MQTTServerName                          string
 	MQTTPrefix, MQTTEncoding, AgentID       string
 	Display, I2CBus, SPIPort                string
 	// DisplayW and DisplayH are display-size (0: the kind's default);
@@ -359,6 +363,7 @@ func validate(vals map[string]value) (*Config, []string) {
 	c.MQTTCAFile, c.MQTTCertFile, c.MQTTKeyFile = str("mqtt-ca-file"), str("mqtt-cert-file"), str("mqtt-key-file")
 	c.MQTTPrefix, c.MQTTEncoding, c.AgentID = str("mqtt-prefix"), str("mqtt-encoding"), str("agent-id")
 	c.Display, c.I2CBus, c.SPIPort = str("display"), str("i2c-bus"), str("spi-port")
+	c.MQTTServerName = str("mqtt-server-name")
 	if w, h, err := parseDims(str("display-size")); err == nil {
 		c.DisplayW, c.DisplayH = w, h
 	}
@@ -505,6 +510,10 @@ func checkKind(s *setting, text string) string {
 		if n, err := strconv.Atoi(text); err != nil || n < s.lo || n > s.hi {
 			return fmt.Sprintf("want a whole number from %d to %d, got %q", s.lo, s.hi, text)
 		}
+	case kHostName:
+		if !validHostName(text) {
+			return fmt.Sprintf("want a host name or IP address like broker.example.com (no scheme, port or path), got %q", text)
+		}
 	case kPath:
 		if _, err := os.Stat(text); err != nil {
 			return fmt.Sprintf("cannot use %s: %v", text, unwrapPath(err))
@@ -526,6 +535,30 @@ func parseDims(s string) (w, h int, err error) {
 		return 0, 0, errors.New("bad size")
 	}
 	return w, h, nil
+}
+
+// validHostName accepts what crypto/tls can match against a certificate: a
+// DNS name (letters, digits, -, . and _ in labels of 1 to 63 bytes) or an IP
+// address. Anything with a scheme, port, path or space is a mistake.
+func validHostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	if ip := strings.Trim(s, "[]"); strings.Contains(ip, ":") {
+		return net.ParseIP(ip) != nil && ip == s // a bare IPv6 address
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			b := label[i]
+			if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func parseAddr(s string) (uint16, error) {

@@ -21,7 +21,8 @@ func mqttOptions(cfg *Config, log *slog.Logger) (mqtt.Options, error) {
 	}
 	return mqtt.Options{Broker: cfg.MQTTBroker, Prefix: prefix, Username: cfg.MQTTUsername,
 		PasswordFile: cfg.MQTTPasswordFile, CAFile: cfg.MQTTCAFile, CertFile: cfg.MQTTCertFile, KeyFile: cfg.MQTTKeyFile,
-		Encoding: enc, Logger: log}, nil
+		ServerName: cfg.MQTTServerName,
+		Encoding:   enc, Logger: log}, nil
 }
 
 // mqttPublisher adapts *mqtt.Client to the supervisor. Every call is
