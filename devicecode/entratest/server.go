@@ -105,10 +105,11 @@ type Options struct {
 
 // Request is what Script sees.
 type Request struct {
-	Endpoint  Endpoint
-	GrantType string
-	Form      url.Values
-	Polls     int // for a device code poll: how many polls of this code so far, this one included
+	Endpoint      Endpoint
+	GrantType     string // normalised as in Record.GrantType
+	GrantTypeSent string // grant_type as sent, as in Record.GrantTypeSent
+	Form          url.Values
+	Polls         int // for a device code poll: how many polls of this code so far, this one included
 }
 
 // Record is one request as the server saw it.
@@ -116,7 +117,8 @@ type Record struct {
 	Time          time.Time // from Options.Clock
 	Endpoint      Endpoint
 	Tenant        string
-	GrantType     string // for the token endpoint
+	GrantType     string // for the token endpoint; both device code spellings read GrantDeviceCode
+	GrantTypeSent string // grant_type as sent: a poll's is GrantDeviceCode (RFC 8628) or GrantDeviceCodeShort (MSAL)
 	ClientID      string
 	Scope         string
 	HasSecret     bool   // client_secret or client_assertion was sent
@@ -458,7 +460,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if string(f.clientID) != clientID {
 		clientID = string(f.clientID)
 	}
-	rec := Record{Endpoint: ep, Tenant: tenant, GrantType: f.grantType, ClientID: clientID, HasSecret: f.secret, HasClientInfo: f.clientInfo}
+	rec := Record{Endpoint: ep, Tenant: tenant, GrantType: f.grantType, GrantTypeSent: f.grantTypeSent, ClientID: clientID, HasSecret: f.secret, HasClientInfo: f.clientInfo}
 	if ep == EndpointDeviceCode || f.grantType != grantDeviceCode {
 		rec.Scope = string(f.scope)
 	}
@@ -488,7 +490,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Scripted replies.
 	if s.opts.Script != nil {
-		req := Request{Endpoint: ep, GrantType: f.grantType, Polls: polls}
+		req := Request{Endpoint: ep, GrantType: f.grantType, GrantTypeSent: f.grantTypeSent, Polls: polls}
 		req.Form, _ = url.ParseQuery(string(body))
 		if rp := s.opts.Script(req); rp != nil {
 			s.answer(w, rec, r, *rp)
@@ -532,7 +534,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-const grantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+// Device code grant types. Entra ID accepts the RFC 8628 URN and the short
+// form that MSAL sends; Record.GrantType reads GrantDeviceCode for both.
+const (
+	GrantDeviceCode      = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantDeviceCodeShort = "device_code"
+)
+
+const grantDeviceCode = GrantDeviceCode
 
 func sanitize(s string) string {
 	if len(s) > 64 {
@@ -967,7 +976,8 @@ func UnsignedJWT(claims map[string]any) string {
 // form holds the request fields the server reads, parsed without
 // url.Values on the hot path: values stay slices of the body until needed.
 type form struct {
-	grantType                                 string
+	grantType                                 string // normalised: GrantDeviceCode for both spellings
+	grantTypeSent                             string // as sent
 	clientID, deviceCode, refreshToken, scope []byte
 	secret, clientInfo                        bool
 }
@@ -987,13 +997,22 @@ func parseForm(body []byte) form {
 		}
 		switch string(k) {
 		case "grant_type":
+			// Constant strings for the common spellings: the poll is the
+			// hot path of the benchmarks.
 			switch string(v) {
-			case "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code", grantDeviceCode:
-				f.grantType = grantDeviceCode
+			case "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code", GrantDeviceCode:
+				f.grantType, f.grantTypeSent = GrantDeviceCode, GrantDeviceCode
+			case GrantDeviceCodeShort:
+				f.grantType, f.grantTypeSent = GrantDeviceCode, GrantDeviceCodeShort
 			case "refresh_token":
-				f.grantType = "refresh_token"
+				f.grantType, f.grantTypeSent = "refresh_token", "refresh_token"
 			default:
 				f.grantType = unescape(v)
+				if f.grantType == GrantDeviceCode || f.grantType == GrantDeviceCodeShort {
+					f.grantTypeSent, f.grantType = f.grantType, GrantDeviceCode
+				} else {
+					f.grantTypeSent = f.grantType
+				}
 			}
 		case "client_id":
 			f.clientID = unescapeBytes(v)

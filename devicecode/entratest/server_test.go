@@ -354,3 +354,63 @@ func TestEnforceInterval(t *testing.T) {
 	st, r = h.poll(dev)
 	checkError(t, st, r, 400, "authorization_pending", 70016)
 }
+
+// TestDeviceCodeGrantSpellings: Entra ID accepts the RFC 8628 URN and the
+// short "device_code" that MSAL Go sends; both poll the same code, and the
+// record keeps which one was sent.
+func TestDeviceCodeGrantSpellings(t *testing.T) {
+	tests := []struct {
+		name, grant, wantSent string
+		wantStatus            int
+		wantErr               string
+	}{
+		{name: "RFC 8628 URN", grant: GrantDeviceCode, wantSent: GrantDeviceCode, wantStatus: 200},
+		{name: "MSAL short form", grant: GrantDeviceCodeShort, wantSent: GrantDeviceCodeShort, wantStatus: 200},
+		{name: "unknown grant", grant: "device-code", wantSent: "device-code", wantStatus: 400, wantErr: "unsupported_grant_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var scripted []Request
+			h := newHarness(t, Options{Script: func(r Request) *Reply {
+				scripted = append(scripted, r)
+				return nil
+			}})
+			m := h.code(nil)
+			dev := m["device_code"].(string)
+			h.clock.Advance(5 * time.Second)
+			form := url.Values{"grant_type": {tt.grant}, "client_id": {DefaultClientID}, "device_code": {dev}}
+			st, r := h.post(tokenPath, form)
+			if st != 400 || (tt.wantErr == "" && r["error"] != "authorization_pending") || (tt.wantErr != "" && r["error"] != tt.wantErr) {
+				t.Fatalf("pending poll: %d %v", st, r["error"])
+			}
+			if tt.wantErr == "" {
+				if err := h.s.Approve(m["user_code"].(string)); err != nil {
+					t.Fatal(err)
+				}
+				st, r = h.post(tokenPath, form)
+				if st != tt.wantStatus || r["access_token"] == nil {
+					t.Fatalf("approved poll: %d %v", st, r["error"])
+				}
+				if got := h.s.Polls(m["user_code"].(string)); got != 2 {
+					t.Errorf("Polls = %d, want 2", got)
+				}
+			}
+			recs := h.s.Requests()
+			for _, rec := range recs[1:] {
+				wantGrant := GrantDeviceCode
+				if tt.wantErr != "" {
+					wantGrant = tt.grant
+				}
+				if rec.GrantType != wantGrant || rec.GrantTypeSent != tt.wantSent {
+					t.Errorf("record grant %q sent %q, want %q sent %q", rec.GrantType, rec.GrantTypeSent, wantGrant, tt.wantSent)
+				}
+			}
+			if len(scripted) != len(recs) {
+				t.Fatalf("Script saw %d requests, %d recorded", len(scripted), len(recs))
+			}
+			if last := scripted[len(scripted)-1]; last.GrantTypeSent != tt.wantSent {
+				t.Errorf("Script saw grant %q, want %q", last.GrantTypeSent, tt.wantSent)
+			}
+		})
+	}
+}
