@@ -83,13 +83,15 @@ func runAgent(ctx context.Context, cfg *Config, env agentEnv) error {
 		log.Info("mqtt-broker = none: tokens are not published")
 	}
 
-	scr, closeScreens := openScreens(cfg, env.stdout, log)
-	scr.all = append(scr.all, env.screens...)
+	scr := openScreens(cfg, env.stdout, log)
+	for _, sc := range env.screens {
+		scr.add(fmt.Sprintf("%T", sc), sc, nil)
+	}
 	actx, stopAnimate := context.WithCancel(context.Background())
-	scr.animate(actx, log)
+	scr.animate(actx)
 	defer func() {
 		stopAnimate()
-		if err := closeScreens(); err != nil {
+		if err := scr.Close(); err != nil {
 			log.Warn("closing the display", "err", err)
 		}
 	}()

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/boardlogin/boardlogin/board"
 	"github.com/boardlogin/boardlogin/display"
@@ -87,11 +88,35 @@ func toDisplayView(v view) display.View {
 	return d
 }
 
+// screen is one display the agent shows views on.
+type screenEntry struct {
+	name    string // "terminal" or board's panel name, for the log
+	sc      display.Screen
+	release func() error // releases the panel's bus and pins; may be nil
+	failing bool         // the last Show or Tick failed (logged once at debug)
+}
+
 // screens shows each view on every screen; one failing screen does not
-// keep the others dark.
+// keep the others dark. A panel whose guard reports board.ErrPanelDead is
+// dropped, so the agent goes on with the terminal.
 type screens struct {
 	mu  sync.Mutex
-	all []display.Screen
+	all []*screenEntry
+	log *slog.Logger
+}
+
+// add appends a screen; release, if not nil, runs when it is closed or dropped.
+func (s *screens) add(name string, sc display.Screen, release func() error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all = append(s.all, &screenEntry{name: name, sc: sc, release: release})
+}
+
+// len returns the number of screens in use.
+func (s *screens) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.all)
 }
 
 func (s *screens) Show(v view) error {
@@ -99,32 +124,117 @@ func (s *screens) Show(v view) error {
 	defer s.mu.Unlock()
 	dv := toDisplayView(v)
 	var errs []error
-	for _, sc := range s.all {
-		if err := sc.Show(dv); err != nil {
+	for _, e := range s.all {
+		if err := s.failed(e, e.sc.Show(dv)); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	s.prune()
 	return errors.Join(errs...)
 }
 
-// animate ticks every screen (countdown bars, scrolling) until ctx ends.
-func (s *screens) animate(ctx context.Context, log *slog.Logger) {
-	for _, sc := range s.all {
-		if t, ok := sc.(display.Ticker); ok {
-			go func() {
-				if err := display.Animate(ctx, t, display.TickInterval, nil); err != nil {
-					log.Warn("display tick failed", "err", err)
-				}
-			}()
+// failed records the outcome of one operation on e, with s.mu held. A
+// dead panel is logged once and marked for prune; a transient panel error
+// is logged at debug once per run of failures and otherwise ignored (the
+// guard counts it). Other screens' errors (the terminal) are returned.
+func (s *screens) failed(e *screenEntry, err error) error {
+	if err == nil {
+		e.failing = false
+		return nil
+	}
+	if e.release == nil {
+		return err // not a board panel: the supervisor says it once
+	}
+	if errors.Is(err, board.ErrPanelDead) {
+		if s.log != nil {
+			s.log.Error("display panel stopped answering; going on without it (check its wiring, power and bus, then restart the agent)",
+				"panel", e.name, "err", err)
 		}
+		e.sc = nil
+		return nil
+	}
+	if !e.failing && s.log != nil {
+		s.log.Debug("display panel failed; retrying on the next update", "panel", e.name, "err", err)
+	}
+	e.failing = true
+	return nil
+}
+
+// prune drops the dead panels (e.sc == nil) and releases their buses, with
+// s.mu held.
+func (s *screens) prune() {
+	kept := s.all[:0]
+	for _, e := range s.all {
+		if e.sc != nil {
+			kept = append(kept, e)
+			continue
+		}
+		if e.release != nil {
+			_ = e.release() // the panel is gone; its Halt fails too
+		}
+	}
+	clear(s.all[len(kept):])
+	s.all = kept
+}
+
+// tick ticks one screen and handles the outcome like Show; it reports
+// whether the screen is still in use.
+func (s *screens) tick(e *screenEntry, t display.Ticker, now time.Time) bool {
+	err := t.Tick(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.sc == nil || !slices.Contains(s.all, e) {
+		return false // dropped by a Show meanwhile
+	}
+	if err := s.failed(e, err); err != nil && s.log != nil {
+		s.log.Debug("display tick failed", "screen", e.name, "err", err)
+	}
+	s.prune()
+	return e.sc != nil
+}
+
+// animate ticks every screen (countdown bars, scrolling) until ctx ends or
+// the screen is dropped.
+func (s *screens) animate(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.all {
+		t, ok := e.sc.(display.Ticker)
+		if !ok {
+			continue
+		}
+		interval := display.TickInterval
+		if iv, ok := e.sc.(interface{ Interval() time.Duration }); ok && iv.Interval() > 0 {
+			interval = iv.Interval()
+		}
+		go func() {
+			tk := time.NewTicker(interval)
+			defer tk.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case now := <-tk.C:
+					if !s.tick(e, t, now) {
+						return
+					}
+				}
+			}
+		}()
 	}
 }
 
 func (s *screens) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var errs []error
-	for _, sc := range s.all {
-		errs = append(errs, sc.Close())
+	for _, e := range s.all {
+		errs = append(errs, e.sc.Close())
+		if e.release != nil {
+			errs = append(errs, e.release())
+		}
 	}
+	s.all = nil
 	return errors.Join(errs...)
 }
 
@@ -140,17 +250,17 @@ func isTTY(w io.Writer) bool {
 
 // openScreens opens the configured display. The terminal is always there
 // unless display = none; a panel that cannot be opened is logged and the
-// agent goes on with the terminal (a board may lose its display).
-func openScreens(cfg *Config, stdout io.Writer, log *slog.Logger) (*screens, func() error) {
-	s := &screens{}
-	closers := []func() error{}
+// agent goes on with the terminal (a board may lose its display). The panel
+// is wrapped in a board guard, so one that dies later is dropped too.
+func openScreens(cfg *Config, stdout io.Writer, log *slog.Logger) *screens {
+	s := &screens{log: log}
 	kind := cfg.Display
 	if kind == "none" {
-		return s, func() error { return nil }
+		return s
 	}
-	s.all = append(s.all, display.NewTerminal(stdout, display.TerminalOptions{TTY: isTTY(stdout)}))
+	s.add("terminal", display.NewTerminal(stdout, display.TerminalOptions{TTY: isTTY(stdout)}), nil)
 	if kind == "terminal" {
-		return s, func() error { return nil }
+		return s
 	}
 	p, err := board.Open(panelConfig(cfg))
 	switch {
@@ -158,48 +268,47 @@ func openScreens(cfg *Config, stdout io.Writer, log *slog.Logger) (*screens, fun
 		log.Info("no panel found; using the terminal", "reason", err)
 	case err != nil:
 		log.Error("cannot open the display; using the terminal", "display", kind, "err", err)
+	default:
+		addPanel(s, p, cfg.DimAfter, log)
+	}
+	return s
+}
+
+// addPanel puts an opened panel, guarded, on s; a panel display cannot use
+// is closed and logged.
+func addPanel(s *screens, p *board.Panel, dimAfter time.Duration, log *slog.Logger) {
+	var sc display.Screen
+	var err error
+	switch {
 	case p.Drawer != nil:
 		po := display.DefaultPixelOptions
 		if p.EPaper {
 			po = display.EPaperOptions
 		}
-		po.SleepAfter = cfg.DimAfter
-		ps, err := display.NewPixelScreen(p.Drawer, po)
-		if err != nil {
-			log.Error("cannot use the panel", "panel", p.Name, "err", err)
-			p.Close()
-			break
-		}
-		log.Info("display", "panel", p.Name)
-		s.all = append(s.all, ps)
-		closers = append(closers, p.Close)
+		po.SleepAfter = dimAfter
+		sc, err = display.NewPixelScreen(board.GuardDrawer(p.Drawer, 0), po)
 	case p.Text != nil:
-		ts, err := display.NewTextScreen(p.Text, p.Cols, p.Rows, display.TextOptions{})
-		if err != nil {
-			log.Error("cannot use the panel", "panel", p.Name, "err", err)
-			p.Close()
-			break
-		}
-		log.Info("display", "panel", p.Name)
-		s.all = append(s.all, ts)
-		closers = append(closers, p.Close)
+		sc, err = display.NewTextScreen(board.GuardText(p.Text, 0), p.Cols, p.Rows, display.TextOptions{})
 	default:
-		closers = append(closers, p.Close)
+		p.Close()
+		return
 	}
-	return s, func() error {
-		err := s.Close()
-		for _, c := range closers {
-			err = errors.Join(err, c())
-		}
-		return err
+	if err != nil {
+		log.Error("cannot use the panel", "panel", p.Name, "err", err)
+		p.Close()
+		return
 	}
+	log.Info("display", "panel", p.Name)
+	s.add(p.Name, sc, p.Close)
 }
 
 // describeScreens names the screens for the log.
 func describeScreens(s *screens) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var names []string
-	for _, sc := range s.all {
-		names = append(names, fmt.Sprintf("%T", sc))
+	for _, e := range s.all {
+		names = append(names, e.name)
 	}
 	return strings.Join(names, ",")
 }
