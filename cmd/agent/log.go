@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 )
@@ -33,13 +32,115 @@ var secretKeys = map[string]bool{
 	"token": true, "password": true, "secret": true, "client_secret": true, "assertion": true,
 }
 
-// Patterns that look like secrets: JWTs (three base64url segments starting
-// with a JSON header) and long opaque strings such as Entra refresh tokens
-// and device codes. URLs, GUIDs and host names are shorter or carry / and :.
-var (
-	jwtPattern    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
-	opaquePattern = regexp.MustCompile(`[A-Za-z0-9_\-.~+=]{48,}`)
-)
+// Secret-shaped text: JWTs (three base64url segments starting with a JSON
+// header, "eyJ") and long opaque strings such as Entra refresh tokens and
+// device codes (runs of 48 or more of [A-Za-z0-9_-.~+=]). URLs, GUIDs and
+// host names are shorter or carry / and :. The scanners below match exactly
+// what the regular expressions
+//
+//	eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*
+//	[A-Za-z0-9_\-.~+=]{48,}
+//
+// replace with ReplaceAllString, one after the other (log_test.go checks
+// them against package regexp, which would add ~100 KB to every binary).
+const minOpaque = 48
+
+// isB64URL reports whether c is in [A-Za-z0-9_-].
+func isB64URL(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// isOpaque reports whether c is in [A-Za-z0-9_\-.~+=].
+func isOpaque(c byte) bool {
+	return isB64URL(c) || c == '.' || c == '~' || c == '+' || c == '='
+}
+
+// b64Run returns the end of the run of base64url bytes starting at i.
+func b64Run(s string, i int) int {
+	for i < len(s) && isB64URL(s[i]) {
+		i++
+	}
+	return i
+}
+
+// jwtEnd returns the end of the JWT-shaped text starting at i (which holds
+// "eyJ"), or -1. The character classes exclude '.', so the greedy runs can
+// only stop where they do: there is no backtracking to emulate.
+func jwtEnd(s string, i int) int {
+	k := b64Run(s, i+3)
+	if k == i+3 || k >= len(s) || s[k] != '.' {
+		return -1
+	}
+	k = b64Run(s, k+1)
+	if k >= len(s) || s[k] != '.' {
+		return -1
+	}
+	return b64Run(s, k+1)
+}
+
+// redactJWTs replaces every JWT-shaped substring, leftmost first, without
+// overlap. It returns s itself when there is none.
+func redactJWTs(s string) string {
+	var b strings.Builder
+	last, found := 0, false
+	for i := 0; ; {
+		j := strings.Index(s[i:], "eyJ")
+		if j < 0 {
+			break
+		}
+		i += j
+		end := jwtEnd(s, i)
+		if end < 0 {
+			i++
+			continue
+		}
+		if !found {
+			b.Grow(len(s))
+			found = true
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(redacted)
+		last, i = end, end
+	}
+	if !found {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// redactOpaque replaces every maximal run of at least minOpaque opaque
+// bytes. Bytes of multi-byte UTF-8 sequences (and invalid bytes) are all
+// >= 0x80, outside the class, so scanning bytes equals scanning runes.
+func redactOpaque(s string) string {
+	var b strings.Builder
+	last, found := 0, false
+	for i := 0; i < len(s); {
+		if !isOpaque(s[i]) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(s) && isOpaque(s[i]) {
+			i++
+		}
+		if i-start < minOpaque {
+			continue
+		}
+		if !found {
+			b.Grow(len(s))
+			found = true
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(redacted)
+		last = i
+	}
+	if !found {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
 
 const redacted = "[redacted]"
 
@@ -81,8 +182,7 @@ func (r *redactor) clean(s string) string {
 		}
 		r.mu.RUnlock()
 	}
-	s = jwtPattern.ReplaceAllString(s, redacted)
-	return opaquePattern.ReplaceAllString(s, redacted)
+	return redactOpaque(redactJWTs(s))
 }
 
 type redactHandler struct {
