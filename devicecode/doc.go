@@ -60,8 +60,13 @@
 // code (errors.Is); *ServiceError carries the provider's reply (error,
 // description, AADSTS codes, trace and correlation ids); NeedsSignIn,
 // IsConfigError, IsBlockedByPolicy and IsTransient classify any error, and
-// Hint gives the one-line instruction for a person. No error string, fmt
-// verb or slog record of a Token or DeviceCode ever holds a secret.
+// Hint gives the one-line instruction for a person. A token endpoint reply
+// that is neither a token nor an OAuth error (a captive portal's page or
+// redirect, a proxy's page, garbage, truncated JSON) is an
+// *UnexpectedReplyError: transient, so polling goes on with backoff while
+// the code lives and a failed refresh keeps the refresh token. No error
+// string, fmt verb or slog record of a Token or DeviceCode ever holds a
+// secret, and no error quotes a reply body that is not an OAuth error.
 //
 // # Time
 //

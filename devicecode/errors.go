@@ -1,6 +1,7 @@
 package devicecode
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"slices"
@@ -177,10 +178,15 @@ func IsBlockedByPolicy(err error) bool {
 }
 
 // IsTransient reports whether retrying later may succeed: HTTP 5xx, 429,
-// AADSTS50196 (loop detected), a timeout or a connection error.
+// AADSTS50196 (loop detected), a timeout or a connection error, or a reply
+// that is neither a token nor an OAuth error (an *UnexpectedReplyError).
 func IsTransient(err error) bool {
 	var te *TransportError
 	if errors.As(err, &te) {
+		return true
+	}
+	var ue *UnexpectedReplyError
+	if errors.As(err, &ue) {
 		return true
 	}
 	var se *ServiceError
@@ -242,3 +248,81 @@ func (e *TransportError) Error() string {
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// UnexpectedReplyError is a token endpoint reply that is neither a token nor
+// an OAuth error: an HTML login page of a captive portal, a redirect to
+// one, a proxy's page, garbage, truncated JSON, or JSON without an
+// access_token. Something between the board and the provider answered, so
+// the device code and the refresh token are still good: it is transient.
+// It never holds the body, which could carry a secret.
+type UnexpectedReplyError struct {
+	Op          string // "token"
+	StatusCode  int    // the HTTP status, usually 200 or a 3xx
+	ContentType string // the media type as sent, cleaned and shortened; "" when absent
+	Received    string // what the body looked like, in general terms ("an HTML or XML page")
+	Err         error  // the parse error, if any (it never quotes the body)
+}
+
+func (e *UnexpectedReplyError) Error() string {
+	var b strings.Builder
+	b.WriteString("devicecode: the ")
+	b.WriteString(e.Op)
+	b.WriteString(" endpoint answered http ")
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if e.ContentType != "" {
+		b.WriteString(" with ")
+		b.WriteString(e.ContentType)
+	} else {
+		b.WriteString(" with no content type")
+	}
+	if e.Received != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Received)
+		b.WriteString(")")
+	}
+	b.WriteString(", not a ")
+	b.WriteString(e.Op)
+	b.WriteString(" reply: a captive portal or proxy may be in the way; retrying later")
+	return b.String()
+}
+
+func (e *UnexpectedReplyError) Unwrap() error { return e.Err }
+
+// unexpectedReply describes r, a reply that is neither a token nor an OAuth
+// error, without quoting its body.
+func unexpectedReply(op string, r *reply, cause error) *UnexpectedReplyError {
+	e := &UnexpectedReplyError{Op: op, StatusCode: r.status, ContentType: mediaType(r.contentType), Err: cause}
+	b := bytes.TrimLeft(r.body, " \t\r\n")
+	switch {
+	case len(b) == 0:
+		e.Received = "an empty body"
+	case b[0] == '<':
+		e.Received = "an HTML or XML page"
+	case b[0] != '{':
+		e.Received = "a body that is not JSON"
+	case errors.Is(cause, errTokenNotObject):
+		e.Received = "broken or truncated JSON"
+	default:
+		e.Received = "JSON without a usable access_token"
+	}
+	return e
+}
+
+// mediaType keeps the media type of a Content-Type header, lower case and
+// short, up to the first character that has no place in one (a proxy can
+// send anything): it goes into a one-line error.
+func mediaType(ct string) string {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	for i := 0; i < len(mt); i++ {
+		c := mt[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("/!#$&^_.+-", c) >= 0) {
+			mt = mt[:i]
+			break
+		}
+	}
+	if len(mt) > 60 {
+		mt = mt[:60]
+	}
+	return strings.ToLower(mt)
+}

@@ -47,6 +47,8 @@ func TestClassification(t *testing.T) {
 		{"429", se(429, ""), class{transient: true}, "retrying later"},
 		{"50196 loop", se(400, "invalid_request", 50196), class{transient: true}, "retrying later"},
 		{"transport", &devicecode.TransportError{Op: "token", Err: errors.New("connection refused")}, class{transient: true}, "retrying later"},
+		{"unexpected reply", &devicecode.UnexpectedReplyError{Op: "token", StatusCode: 200, ContentType: "text/html"}, class{transient: true}, "retrying later"},
+		{"unexpected reply, wrapped", fmt.Errorf("agent: %w", &devicecode.UnexpectedReplyError{Op: "token", StatusCode: 302}), class{transient: true}, "retrying later"},
 		{"wrapped", fmt.Errorf("agent: %w", se(400, "invalid_grant", 700082)), class{signIn: true}, "sign in again"},
 		{"declined", devicecode.ErrDeclined, class{}, ""},
 		{"plain", errors.New("x"), class{}, ""},

@@ -235,11 +235,10 @@ func (c *Client) pollOnce(ctx context.Context, rc *reqCtx, ep *resolved, body []
 	if r.status == http.StatusOK {
 		tr, err := ParseTokenReply(r.body)
 		if err != nil {
-			var se *ServiceError
-			if errors.As(err, &se) {
-				return c.pollError(se)
-			}
-			return nil, pollDone, err
+			// An OAuth error with 200 is the provider's word; anything
+			// else (a captive portal's page, garbage) came from something
+			// in the way, and the code is still good: retry.
+			return c.classify(tokenError(&r, err))
 		}
 		tok, err := c.signedIn(tr, dc, sent)
 		return tok, pollDone, err
@@ -254,7 +253,19 @@ func (c *Client) pollOnce(ctx context.Context, rc *reqCtx, ep *resolved, body []
 			}
 		}
 	}
-	return c.pollError(serviceError(&r))
+	return c.classify(tokenError(&r, nil))
+}
+
+// classify maps a failed poll to its outcome: an OAuth error by §3.5, an
+// unexpected reply (retried) or a final error.
+func (c *Client) classify(err error) (*Token, pollOutcome, error) {
+	if se, ok := err.(*ServiceError); ok {
+		return c.pollError(se)
+	}
+	if IsTransient(err) {
+		return nil, pollRetry, err
+	}
+	return nil, pollDone, err
 }
 
 // pollError maps an error reply to the §3.5 outcome.
@@ -437,12 +448,13 @@ func (c *Client) refreshLocked(ctx context.Context, p Profile) (*Token, error) {
 	}
 	defer r.release()
 	if r.status != http.StatusOK {
-		se := serviceError(&r)
-		return nil, se
+		return nil, tokenError(&r, nil)
 	}
 	tr, err := ParseTokenReply(r.body)
 	if err != nil {
-		return nil, err
+		// A captive portal's page or garbage is transient: the refresh
+		// token was not used up, keep it and retry.
+		return nil, tokenError(&r, err)
 	}
 	t := c.storeLocked(tr, p.Name, scopes, sent)
 	c.saveLocked()

@@ -2,6 +2,7 @@ package devicecode
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -170,4 +171,40 @@ func depth(b []byte) int {
 		}
 	}
 	return maxN
+}
+
+// FuzzTokenError: any reply that is not a token gives a one-line error
+// that never quotes the body (the seed marks its body with a canary), and
+// a 2xx/3xx without an OAuth error is transient.
+func FuzzTokenError(f *testing.F) {
+	f.Add(200, "text/html; charset=utf-8", []byte("<html>CANARY</html>"))
+	f.Add(302, "TEXT/HTML\x1b\r\nX: y", []byte(`{"access_token":"CANARY`))
+	f.Add(200, "application/json", []byte(`{"error":"invalid_grant","error_description":"d"}`))
+	f.Add(502, "", []byte("CANARY"))
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
+		if status < 100 || status > 599 {
+			return
+		}
+		r := reply{status: status, contentType: contentType, body: body}
+		var cause error
+		if status == 200 {
+			if _, cause = ParseTokenReply(body); cause == nil {
+				return
+			}
+		}
+		err := tokenError(&r, cause)
+		s := err.Error()
+		if strings.ContainsAny(s, "\r\n") || !strings.HasPrefix(s, "devicecode: ") {
+			t.Fatalf("error is not one line with the prefix: %q", s)
+		}
+		var ue *UnexpectedReplyError
+		if errors.As(err, &ue) {
+			if strings.Contains(s, "CANARY") || len(ue.ContentType) > 60 {
+				t.Fatalf("error quotes the body or a long content type: %q", s)
+			}
+			if !IsTransient(err) || status >= 400 {
+				t.Fatalf("unexpected reply %d not transient: %q", status, s)
+			}
+		}
+	})
 }

@@ -77,7 +77,23 @@ func TestPollTable(t *testing.T) {
 		{name: "AADSTS50196 loop detected is transient", replies: []entratest.Reply{{Error: "invalid_request", AADSTS: 50196, Description: "The server encountered a client request loop."}}, approve: true, wantPolls: 2},
 		{name: "connection closed is retried", replies: []entratest.Reply{entratest.CloseConn}, approve: true, wantPolls: 2},
 		{name: "hung request times out and is retried", replies: []entratest.Reply{entratest.Hang}, approve: true, wantPolls: 2},
-		{name: "malformed 200 ends the code", replies: []entratest.Reply{entratest.Malformed(200, `{"access_token":`)}, wantErr: "not a JSON object", wantPolls: 1},
+		// Something between the board and the provider answered: the
+		// code is still good, so these are retried like a 5xx.
+		{name: "captive portal page with 200 is retried", replies: []entratest.Reply{entratest.CaptivePortal, entratest.CaptivePortal}, approve: true, wantPolls: 3, wantLog: "http 200 with text/html (an HTML or XML page)"},
+		{name: "redirect to a captive portal is retried", replies: []entratest.Reply{entratest.CaptiveRedirect}, approve: true, wantPolls: 2, wantLog: "(an HTML or XML page), not a token reply"},
+		{name: "truncated JSON with 200 is retried", replies: []entratest.Reply{entratest.Malformed(200, `{"access_token":`)}, approve: true, wantPolls: 2, wantLog: "http 200 with application/json (broken or truncated JSON)"},
+		{name: "garbage with 200 is retried", replies: []entratest.Reply{entratest.Malformed(200, "\x00\xffnot json{{")}, approve: true, wantPolls: 2, wantLog: "(a body that is not JSON)"},
+		{name: "JSON without access_token with 200 is retried", replies: []entratest.Reply{entratest.Malformed(200, `{"token_type":"Bearer","expires_in":3599}`)}, approve: true, wantPolls: 2, wantLog: "(JSON without a usable access_token)"},
+		{name: "empty 200 is retried", replies: []entratest.Reply{{Status: 200, ContentType: "text/plain"}}, approve: true, wantPolls: 2, wantLog: "http 200 with text/plain (an empty body)"},
+		{name: "proxy HTML 502 and 504 are retried", replies: []entratest.Reply{entratest.ProxyPage(502), entratest.ProxyPage(504)}, approve: true, wantPolls: 3},
+		{name: "captive portal until expiry", opts: entratest.Options{ExpiresIn: 120 * time.Second}, replies: entratest.Repeat(entratest.CaptivePortal, 100), wantIs: devicecode.ErrExpired,
+			wantErr: "last poll error: devicecode: the token endpoint answered http 200 with text/html (an HTML or XML page), not a token reply: a captive portal or proxy may be in the way",
+			check: func(t *testing.T, err error) {
+				var ue *devicecode.UnexpectedReplyError
+				if !errors.As(err, &ue) || ue.StatusCode != 200 || ue.ContentType != "text/html" {
+					t.Errorf("the last unexpected reply is lost: %#v", ue)
+				}
+			}},
 		{name: "200 with error is an error", replies: []entratest.Reply{{Status: 200, Error: "invalid_grant", AADSTS: 70000, Description: "bad"}}, wantErr: "AADSTS70000", wantPolls: 1},
 		{name: "public client flows disabled", opts: entratest.Options{PublicClientDisabled: true}, approve: true, wantErr: "Allow public client flows", wantPolls: 1,
 			check: func(t *testing.T, err error) {
@@ -113,6 +129,7 @@ type pollCase struct {
 	wantErr    string // substring of the error
 	wantPolls  int
 	retryAfter map[int]time.Duration // poll index -> minimum gap before it
+	wantLog    string                // substring of the log (a retried failure)
 	check      func(t *testing.T, err error)
 }
 
@@ -163,6 +180,16 @@ func runPollCase(t *testing.T, defaultClient bool, tt pollCase) {
 	}
 	if tt.check != nil {
 		tt.check(t, err)
+	}
+	if tt.wantLog != "" && !strings.Contains(e.logs.String(), tt.wantLog) {
+		t.Errorf("log lacks %q:\n%s", tt.wantLog, e.logs)
+	}
+	// A page from something in the way is described, never quoted: it
+	// could hold a secret.
+	for _, body := range []string{"portal-session", "<html", "<!DOCTYPE", "nginx", "\x00"} {
+		if (err != nil && strings.Contains(err.Error(), body)) || strings.Contains(e.logs.String(), body) {
+			t.Errorf("a reply body (%q) leaked into the error or the log", body)
+		}
 	}
 	interval := tt.opts.Interval
 	if interval == 0 {

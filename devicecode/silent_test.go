@@ -491,3 +491,78 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+// TestRefreshThroughSomethingInTheWay: a reply that is neither a token nor
+// an OAuth error (a captive portal, a proxy's page, garbage) fails the
+// refresh with a transient error, never NeedsSignIn, and keeps the refresh
+// token: the next refresh succeeds (the server revokes rotated tokens, so
+// a lost or wrongly replaced one would show).
+func TestRefreshThroughSomethingInTheWay(t *testing.T) {
+	const portal200 = "devicecode: the token endpoint answered http 200 with text/html (an HTML or XML page), not a token reply: a captive portal or proxy may be in the way; retrying later"
+	tests := []struct {
+		name  string
+		reply entratest.Reply
+		want  string // the error, exactly; "" to only check the class
+		// wantDefault is the error with the default client, which does not
+		// follow redirects, when it differs.
+		wantDefault string
+	}{
+		{name: "captive portal page", reply: entratest.CaptivePortal, want: portal200},
+		{name: "redirect to a captive portal", reply: entratest.CaptiveRedirect, want: portal200,
+			wantDefault: "devicecode: the token endpoint answered http 302 with text/html (an HTML or XML page), not a token reply: a captive portal or proxy may be in the way; retrying later"},
+		{name: "truncated JSON", reply: entratest.Malformed(200, `{"access_token":"eyJ0eXAi`),
+			want: "devicecode: the token endpoint answered http 200 with application/json (broken or truncated JSON), not a token reply: a captive portal or proxy may be in the way; retrying later"},
+		{name: "garbage", reply: entratest.Malformed(200, "\x00\xffnot json{{")},
+		{name: "JSON without access_token", reply: entratest.Malformed(200, `{"refresh_token":"1.AQ-not-for-you"}`)},
+		{name: "no content type, empty", reply: entratest.Reply{Status: 200, ContentType: " "},
+			want: "devicecode: the token endpoint answered http 200 with no content type (an empty body), not a token reply: a captive portal or proxy may be in the way; retrying later"},
+		{name: "proxy HTML 502", reply: entratest.ProxyPage(502), want: "devicecode: http 502 bad gateway (the provider or network is unavailable; retrying later)"},
+		{name: "proxy HTML 504", reply: entratest.ProxyPage(504), want: "devicecode: http 504 gateway timeout (the provider or network is unavailable; retrying later)"},
+	}
+	for _, def := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(sprintf("default client %v/%s", def, tt.name), func(t *testing.T) {
+				e := newEnvWith(t, entratest.Options{RevokeRotated: true}, def, nil)
+				first := signIn(t, e)
+				ctx := context.Background()
+				check := func(op string, err error) {
+					t.Helper()
+					if err == nil {
+						t.Fatalf("%s succeeded through %s", op, tt.name)
+					}
+					if !devicecode.IsTransient(err) || devicecode.NeedsSignIn(err) || devicecode.IsConfigError(err) {
+						t.Errorf("%s: %v is not (only) transient", op, err)
+					}
+					want := tt.want
+					if def && tt.wantDefault != "" {
+						want = tt.wantDefault
+					}
+					if want != "" && err.Error() != want {
+						t.Errorf("%s error\n got  %q\n want %q", op, err, want)
+					}
+					for _, leak := range []string{"portal-session", "<", "nginx", "\x00", "eyJ0eXAi", "1.AQ", first.RefreshToken} {
+						if strings.Contains(err.Error(), leak) {
+							t.Errorf("%s error quotes the reply or a token: %q", op, err)
+						}
+					}
+					if strings.ContainsAny(err.Error(), "\r\n") {
+						t.Errorf("%s error is not one line", op)
+					}
+				}
+				e.srv.Enqueue(entratest.EndpointToken, tt.reply)
+				_, err := e.c.Refresh(ctx, devicecode.DefaultProfile)
+				check("Refresh", err)
+				// AcquireSilent once the token expired: no cached token to
+				// fall back on, the error reaches the caller.
+				e.clock.Advance(2 * time.Hour)
+				e.srv.Enqueue(entratest.EndpointToken, tt.reply)
+				_, err = e.c.AcquireSilent(ctx, devicecode.DefaultProfile)
+				check("AcquireSilent", err)
+				tok, err := e.c.AcquireSilent(ctx, devicecode.DefaultProfile)
+				if err != nil || tok.AccessToken == first.AccessToken {
+					t.Fatalf("the sign-in did not survive %s: %v", tt.name, err)
+				}
+			})
+		}
+	}
+}

@@ -347,6 +347,27 @@ func ParseErrorReply(status int, contentType string, body []byte) *ServiceError 
 	return se
 }
 
+// tokenError turns a token endpoint reply that is not a token into an
+// error: the OAuth error it holds, else an *UnexpectedReplyError (an HTML
+// page, a redirect to a captive portal, garbage) for a 1xx-3xx status. A
+// 4xx or 5xx without an OAuth error stays a *ServiceError with the status
+// (5xx is transient). cause is the parse error of a 200 reply.
+func tokenError(r *reply, cause error) error {
+	if r.status == http.StatusOK {
+		var se *ServiceError
+		if errors.As(cause, &se) {
+			se.RetryAfter = firstLine(r.retryAfter)
+			return se
+		}
+		return unexpectedReply("token", r, cause)
+	}
+	se := serviceError(r)
+	if se.Code == "" && r.status < 400 {
+		return unexpectedReply("token", r, nil)
+	}
+	return se
+}
+
 // serviceError turns a non-success reply into an error. Bodies without an
 // OAuth error (an HTML page from a proxy) still give the status code.
 func serviceError(r *reply) *ServiceError {
@@ -454,6 +475,9 @@ func printable(k []byte) string {
 	return strconv.Quote(string(k))
 }
 
+// errTokenNotObject: the token reply does not even parse as a JSON object.
+var errTokenNotObject = errors.New("devicecode: token reply is not a JSON object")
+
 // TokenReply is the decoded token endpoint success reply.
 type TokenReply struct {
 	AccessToken  string
@@ -501,7 +525,7 @@ func ParseTokenReply(body []byte) (TokenReply, error) {
 		}
 	}
 	if s.err != nil {
-		return TokenReply{}, errors.New("devicecode: token reply is not a JSON object")
+		return TokenReply{}, errTokenNotObject
 	}
 	if ferr != nil {
 		return TokenReply{}, ferr

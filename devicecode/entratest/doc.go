@@ -17,7 +17,10 @@
 // The user is played through hooks: Approve, Decline, Expire, and UserCodes
 // to find the pending codes. Replies can be scripted per endpoint with
 // Enqueue (pending, slow_down, 5xx, 429 with Retry-After, malformed bodies,
-// a hung request, a closed connection) or with Options.Script. Every request
+// a hung request, a closed connection, a captive portal's page or redirect
+// to it at PortalPath, a proxy's HTML error page) or with Options.Script.
+// The device code grant is accepted as the RFC 8628 URN and as MSAL's
+// "device_code"; Record.GrantTypeSent says which was sent. Every request
 // is recorded with the time of the injected clock, so a test can check the
 // gap between polls without waiting for real seconds.
 //

@@ -162,6 +162,36 @@ func TooManyRequests(retryAfter time.Duration) Reply {
 		Error: "temporarily_unavailable", AADSTS: 50196, Description: "The server encountered a client request loop."}
 }
 
+// PortalPath is where CaptiveRedirect sends the client: the server answers
+// a GET there with the captive portal's login page (HTTP 200, text/html),
+// as a hotel network does for any URL until the guest logs in.
+const PortalPath = "/captive-portal/login"
+
+// portalPage is the captive portal's login page. Its session token
+// stands for whatever a portal might put in a page: a client must never
+// quote the page in an error.
+const portalPage = `<!DOCTYPE html><html><head><title>Hotel WiFi</title></head><body>` +
+	`<form method="post" action="/captive-portal/login"><input type="hidden" name="session" value="portal-session-SECRET-4f2a">` +
+	`<p>Accept the terms to connect.</p><button>Connect</button></form></body></html>`
+
+// Replies of something between the client and the provider.
+var (
+	// CaptivePortal answers 200 with the portal's HTML login page instead
+	// of the provider's reply.
+	CaptivePortal = Reply{Status: http.StatusOK, ContentType: "text/html; charset=utf-8", Body: portalPage}
+	// CaptiveRedirect answers 302 to PortalPath (a client that follows
+	// redirects then gets the login page with 200).
+	CaptiveRedirect = Reply{Status: http.StatusFound, ContentType: "text/html; charset=utf-8",
+		Header: http.Header{"Location": {PortalPath}}, Body: `<html><body>Moved: <a href="/captive-portal/login">log in</a></body></html>`}
+)
+
+// ProxyPage is an HTML error page of a proxy or load balancer (502 Bad
+// Gateway, 504 Gateway Timeout) without any OAuth error.
+func ProxyPage(status int) Reply {
+	return Reply{Status: status, ContentType: "text/html", Body: "<html><head><title>" + strconv.Itoa(status) + " " + http.StatusText(status) +
+		"</title></head><body><center><h1>" + strconv.Itoa(status) + " " + http.StatusText(status) + "</h1></center><hr><center>nginx</center></body></html>"}
+}
+
 // Malformed is a reply with a broken body.
 func Malformed(status int, body string) Reply {
 	return Reply{Status: status, Body: body}
@@ -430,6 +460,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "v2.0/.well-known/openid-configuration":
 		ep = EndpointDiscovery
 	default:
+		if r.URL.Path == PortalPath {
+			h := w.Header()
+			h["Content-Type"] = []string{CaptivePortal.ContentType}
+			io.WriteString(w, portalPage)
+			return
+		}
 		http.NotFound(w, r)
 		return
 	}

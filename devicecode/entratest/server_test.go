@@ -414,3 +414,39 @@ func TestDeviceCodeGrantSpellings(t *testing.T) {
 		})
 	}
 }
+
+// TestInTheWayReplies: the replies of a captive portal or proxy are what
+// their names say, and the portal's page is served where the redirect
+// points.
+func TestInTheWayReplies(t *testing.T) {
+	tests := []struct {
+		name       string
+		reply      Reply
+		wantStatus int // after redirects, as http.Client sees it
+		wantType   string
+		wantBody   string
+	}{
+		{name: "captive portal page", reply: CaptivePortal, wantStatus: 200, wantType: "text/html", wantBody: "<!DOCTYPE html>"},
+		{name: "redirect to the portal", reply: CaptiveRedirect, wantStatus: 200, wantType: "text/html", wantBody: "Hotel WiFi"},
+		{name: "proxy 502", reply: ProxyPage(502), wantStatus: 502, wantType: "text/html", wantBody: "502 Bad Gateway"},
+		{name: "proxy 504", reply: ProxyPage(504), wantStatus: 504, wantType: "text/html", wantBody: "504 Gateway Timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, Options{})
+			h.s.Enqueue(EndpointToken, tt.reply)
+			resp, err := h.hc.PostForm(h.s.URL()+tokenPath, url.Values{"grant_type": {GrantDeviceCode}, "client_id": {DefaultClientID}, "device_code": {"x"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus || !strings.HasPrefix(resp.Header.Get("Content-Type"), tt.wantType) || !strings.Contains(string(body), tt.wantBody) {
+				t.Errorf("got %d %q %.60q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			if recs := h.s.Requests(); len(recs) != 1 || recs[0].Status != tt.reply.Status {
+				t.Errorf("records %+v, want one with status %d", recs, tt.reply.Status)
+			}
+		})
+	}
+}
