@@ -309,49 +309,53 @@ func orNone(s string) string {
 	return s
 }
 
-// cmdLogout removes the cache and clears the retained tokens. A running
-// agent keeps its tokens in memory: stop it first, or send it
-// <prefix>/cmd/signout instead.
+// cmdLogout removes the cache, asks a running agent to sign out (it keeps
+// its tokens in memory and would write the cache again at its next
+// refresh) and clears the retained tokens. It says which of the steps
+// happened; an unreachable broker is an error after the cache is gone.
 func cmdLogout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, rest, log, _, err := setup(args, stderr)
+	cfg, rest, _, _, err := setup(args, stderr)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("logout takes no arguments, got %q", rest)}
 	}
-	if err := tokencache.New(cfg.Cache).Remove(); err != nil && !errors.Is(err, os.ErrNotExist) {
+	switch err := tokencache.New(cfg.Cache).Remove(); {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stdout, "no cache at %s\n", cfg.Cache)
+	case err != nil:
 		return fmt.Errorf("agent: logout: %w", err)
+	default:
+		fmt.Fprintf(stdout, "removed %s\n", cfg.Cache)
 	}
-	fmt.Fprintf(stdout, "removed %s\n", cfg.Cache)
 	if cfg.MQTTBroker == "none" {
+		fmt.Fprintln(stdout, "mqtt-broker = none: no running agent to sign out over MQTT (stop it, or restart it, to drop its tokens)")
 		return nil
 	}
-	mo, err := mqttOptions(cfg, log.With("component", "mqtt"))
+	c, err := dialLogout(cfg, 5*time.Second)
 	if err != nil {
-		return err
+		return fmt.Errorf("agent: logout: broker %s not reachable (%v): a running agent was not signed out and keeps its tokens, retained tokens not cleared; stop the agent or retry",
+			cfg.MQTTBroker, strings.TrimPrefix(err.Error(), "agent: "))
 	}
-	mo.ClientID = fmt.Sprintf("boardlogin-logout-%d", os.Getpid())
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	c, err := mqtt.Dial(ctx, mo)
-	if err != nil {
-		return fmt.Errorf("agent: logout: %w", err)
+	defer c.close()
+	var errs []string
+	// Sign-out first: the agent then clears its own tokens and cache, and
+	// the clearing below covers an agent that is not running.
+	if err := c.signOut(); err != nil {
+		errs = append(errs, "sign-out not sent: "+strings.TrimPrefix(err.Error(), "agent: "))
+	} else {
+		fmt.Fprintf(stdout, "sent sign-out to a running agent (%s/cmd/signout)\n", c.prefix)
 	}
-	if err := c.WaitConnected(ctx); err != nil {
-		return fmt.Errorf("agent: logout: broker %s not reachable: retained tokens not cleared", cfg.MQTTBroker)
-	}
-	var errs []error
 	for _, p := range cfg.Profiles {
-		if err := c.ClearToken(ctx, p.Name); err != nil {
-			errs = append(errs, err)
+		if err := c.clearToken(p.Name); err != nil {
+			errs = append(errs, "token "+p.Name+" not cleared: "+strings.TrimPrefix(err.Error(), "agent: "))
 		} else {
 			fmt.Fprintf(stdout, "cleared token %s\n", p.Name)
 		}
 	}
-	errs = append(errs, c.Close(ctx))
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("agent: logout: %w", err)
+	if len(errs) > 0 {
+		return fmt.Errorf("agent: logout: %s (check the broker's ACL for this user)", strings.Join(errs, "; "))
 	}
 	return nil
 }
