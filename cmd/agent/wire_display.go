@@ -13,6 +13,7 @@ import (
 
 	"github.com/boardlogin/boardlogin/board"
 	"github.com/boardlogin/boardlogin/display"
+	pdisplay "periph.io/x/conn/v3/display"
 )
 
 func init() {
@@ -286,7 +287,7 @@ func addPanel(s *screens, p *board.Panel, dimAfter time.Duration, log *slog.Logg
 			po = display.EPaperOptions
 		}
 		po.SleepAfter = dimAfter
-		sc, err = display.NewPixelScreen(board.GuardDrawer(p.Drawer, 0), po)
+		sc, err = display.NewPixelScreen(guardDrawer(p.Drawer), po)
 	case p.Text != nil:
 		sc, err = display.NewTextScreen(board.GuardText(p.Text, 0), p.Cols, p.Rows, display.TextOptions{})
 	default:
@@ -300,6 +301,28 @@ func addPanel(s *screens, p *board.Panel, dimAfter time.Duration, log *slog.Logg
 	}
 	log.Info("display", "panel", p.Name)
 	s.add(p.Name, sc, p.Close)
+}
+
+// contraster is the optional method PixelScreen dims an OLED with.
+type contraster interface{ SetContrast(level uint8) error }
+
+// contrastGuard is a guarded drawer that keeps the panel's SetContrast:
+// board.GuardedDrawer embeds the Drawer interface only, which would hide
+// it and make dim-after blank an SSD1306 instead of dimming it.
+type contrastGuard struct {
+	*board.GuardedDrawer
+	c contraster
+}
+
+func (g contrastGuard) SetContrast(level uint8) error { return g.c.SetContrast(level) }
+
+// guardDrawer wraps d in board's guard, keeping SetContrast when d has it.
+func guardDrawer(d pdisplay.Drawer) pdisplay.Drawer {
+	g := board.GuardDrawer(d, 0)
+	if c, ok := d.(contraster); ok {
+		return contrastGuard{g, c}
+	}
+	return g
 }
 
 // describeScreens names the screens for the log.

@@ -165,3 +165,27 @@ func TestDeadPanelDroppedByTick(t *testing.T) {
 		t.Errorf("log does not name the panel:\n%s", logBuf.String())
 	}
 }
+
+// dimmer is a drawer with SetContrast, like periph's ssd1306.Dev.
+type dimmer struct {
+	brokenDrawer
+	level int
+}
+
+func (d *dimmer) SetContrast(l uint8) error { d.level = int(l); return nil }
+
+// The guard must not hide SetContrast: without it dim-after blanks an
+// OLED instead of dimming it.
+func TestGuardKeepsContrast(t *testing.T) {
+	d := &dimmer{level: -1}
+	c, ok := guardDrawer(d).(contraster)
+	if !ok {
+		t.Fatal("the guarded drawer lost SetContrast")
+	}
+	if err := c.SetContrast(7); err != nil || d.level != 7 {
+		t.Errorf("SetContrast(7): %v, panel level %d", err, d.level)
+	}
+	if _, ok := guardDrawer(&brokenDrawer{}).(contraster); ok {
+		t.Error("a drawer without SetContrast gained one")
+	}
+}
