@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -9,9 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,43 +20,6 @@ import (
 	"github.com/boardlogin/boardlogin/mqtt"
 )
 
-// buildAgent builds cmd/agent (release tags) for the architecture of this
-// test binary into dir.
-func buildAgent(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "boardlogin")
-	cmd := exec.Command("go", "build", "-tags", "nodemo", "-o", bin, "../cmd/agent")
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "GOARM" || s.Key == "GOARM64" || s.Key == "GOAMD64" {
-				cmd.Env = append(cmd.Env, s.Key+"="+s.Value)
-			}
-		}
-	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // The agent binary is SIGKILLed again and again during a refresh storm
 // (one-second tokens: it refreshes, rewrites the cache and republishes
 // twice a second), each time a few milliseconds after the provider answered
@@ -70,7 +29,7 @@ func (l *lockedBuffer) String() string {
 // does: a kill between the provider's answer and the cache write may keep
 // the previous one, which must still work.)
 func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
-	bin := buildAgent(t, t.TempDir())
+	bin := testenv.BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", "nodemo")
 	// refreshed hears of every refresh grant just before the server answers
 	// it: the kill is aimed at the moments after, when the agent decodes the
 	// reply and rewrites the cache.
@@ -114,7 +73,7 @@ func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
 	args := []string{"run", "-config", "none", "-tenant", entratest.TenantDomain, "-client-id", entratest.DefaultClientID,
 		"-authority-host", hs.URL, "-profile." + profile + "=" + scope, "-cache", cachePath,
 		"-mqtt-broker", "tcp://" + broker.Addr(), "-mqtt-prefix", prefix, "-display", "terminal"}
-	var logs lockedBuffer
+	var logs testenv.Buffer
 	start := func() (*exec.Cmd, chan error) {
 		cmd := testenv.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = io.Discard, &logs

@@ -3,14 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,68 +23,21 @@ import (
 // the emulator under qemu) against the Entra-like test server and a real
 // Mosquitto.
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	testenv.RemoveBuilds()
 	os.Exit(code)
 }
 
-// agentBinary builds cmd/agent once per test run for runtime.GOARCH (and
-// the GOARM the test binary was built with).
+// agentBinary builds the release agent (without the demo) once per test run,
+// for the architecture under test.
 func agentBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "boardlogin-e2e-")
-		if buildErr != nil {
-			return
-		}
-		builtBin = filepath.Join(buildDir, "boardlogin")
-		// The release build: without the demo.
-		cmd := exec.Command("go", "build", "-tags", "nodemo", "-o", builtBin, ".")
-		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "GOARM" || s.Key == "GOARM64" || s.Key == "GOAMD64" {
-					cmd.Env = append(cmd.Env, s.Key+"="+s.Value)
-				}
-			}
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
+	return testenv.BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", "nodemo")
 }
 
-// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a process's output while a test reads it.
+type syncBuffer = testenv.Buffer
 
 // secretTap records every secret the identity provider hands out or
 // receives, by reading its JSON replies: the values the agent must never

@@ -6,6 +6,12 @@ import (
 	"testing"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	RemoveBuilds()
+	os.Exit(code)
+}
+
 func TestLookPathFindsShell(t *testing.T) {
 	if LookPath("sh") == "" {
 		t.Fatal("LookPath(sh) found nothing; every Debian machine has /bin/sh")
@@ -40,5 +46,41 @@ func TestCommandPrefixesEmulator(t *testing.T) {
 				t.Fatalf("args = %q, want %q", got, strings.Join(tt.want, " "))
 			}
 		})
+	}
+}
+
+// BuildProgram builds a main package for the test binary's architecture,
+// once: the second call returns the same path without building again.
+func TestBuildProgramBuildsOnceForThisArchitecture(t *testing.T) {
+	bin := BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", "nodemo")
+	st, err := os.Stat(bin)
+	if err != nil || st.Mode()&0o111 == 0 {
+		t.Fatalf("BuildProgram returned %q (%v), not an executable", bin, err)
+	}
+	if again := BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", "nodemo"); again != bin {
+		t.Fatalf("second BuildProgram = %q, want the memoized %q", again, bin)
+	}
+	out, err := Command(bin, "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "boardlogin ") {
+		t.Fatalf("built binary: version = %q, %v", out, err)
+	}
+}
+
+func TestBufferConcurrentWrites(t *testing.T) {
+	var b Buffer
+	done := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		go func() {
+			for j := 0; j < 100; j++ {
+				b.Write([]byte("x"))
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	if n := len(b.String()); n != 400 {
+		t.Fatalf("len = %d, want 400", n)
 	}
 }
