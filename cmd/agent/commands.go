@@ -314,7 +314,7 @@ func orNone(s string) string {
 // refresh) and clears the retained tokens. It says which of the steps
 // happened; an unreachable broker is an error after the cache is gone.
 func cmdLogout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, rest, _, _, err := setup(args, stderr)
+	cfg, rest, log, _, err := setup(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -333,29 +333,33 @@ func cmdLogout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, "mqtt-broker = none: no running agent to sign out over MQTT (stop it, or restart it, to drop its tokens)")
 		return nil
 	}
-	c, err := dialLogout(cfg, 5*time.Second)
+	mo, err := mqttOptions(cfg, log.With("component", "mqtt"))
 	if err != nil {
-		return fmt.Errorf("agent: logout: broker %s not reachable (%v): a running agent was not signed out and keeps its tokens, retained tokens not cleared; stop the agent or retry",
-			cfg.MQTTBroker, strings.TrimPrefix(err.Error(), "agent: "))
+		return fmt.Errorf("agent: logout: %w", err)
 	}
-	defer c.close()
-	var errs []string
+	profiles := make([]string, len(cfg.Profiles))
+	for i, p := range cfg.Profiles {
+		profiles[i] = p.Name
+	}
 	// Sign-out first: the agent then clears its own tokens and cache, and
-	// the clearing below covers an agent that is not running.
-	if err := c.signOut(); err != nil {
-		errs = append(errs, "sign-out not sent: "+strings.TrimPrefix(err.Error(), "agent: "))
-	} else {
-		fmt.Fprintf(stdout, "sent sign-out to a running agent (%s/cmd/signout)\n", c.prefix)
+	// the clearing that follows covers an agent that is not running. mqtt
+	// connects as itself, not as the agent, so the agent's retained status
+	// stays "online".
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	res, err := mqtt.SignOut(ctx, mo, profiles)
+	if res.Sent {
+		fmt.Fprintf(stdout, "sent sign-out to a running agent (%s)\n", res.Topic)
 	}
-	for _, p := range cfg.Profiles {
-		if err := c.clearToken(p.Name); err != nil {
-			errs = append(errs, "token "+p.Name+" not cleared: "+strings.TrimPrefix(err.Error(), "agent: "))
-		} else {
-			fmt.Fprintf(stdout, "cleared token %s\n", p.Name)
+	for _, p := range res.Cleared {
+		fmt.Fprintf(stdout, "cleared token %s\n", p)
+	}
+	if err != nil {
+		hint := "stop the agent or retry"
+		if res.Connected {
+			hint = "check the broker's ACL for this user, or retry"
 		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("agent: logout: %s (check the broker's ACL for this user)", strings.Join(errs, "; "))
+		return fmt.Errorf("agent: logout: %w; %s", err, hint)
 	}
 	return nil
 }

@@ -95,7 +95,9 @@ func TestLogoutBrokerUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
+	start := time.Now()
 	err := run(context.Background(), append([]string{"logout"}, baseFlags(cache, "tcp://"+addr)...), &out, &out)
+	t.Logf("logout took %v: %v", time.Since(start).Round(time.Millisecond), err)
 	if err == nil || !strings.Contains(err.Error(), "not reachable") || !strings.Contains(err.Error(), "was not signed out") {
 		t.Errorf("err = %v, want it to say the broker is not reachable and the agent was not signed out", err)
 	}
