@@ -29,6 +29,11 @@
 // publishing returns an error wrapping ErrNotConnected and the value waits,
 // as the latest one, for the reconnect.
 //
+// ReadToken and SignOut are the consumer side, for scripts and `boardlogin
+// token` / `boardlogin logout`: one short connection each, with a client id
+// of their own and no will, so they never pose as the agent on
+// <prefix>/status.
+//
 // Dial waits for the first connection attempt only: a refused connection
 // returns at once, an unanswered one after ConnectTimeout. A broker that
 // rejects the credentials is an error from Dial.

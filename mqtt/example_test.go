@@ -46,3 +46,20 @@ func ExampleReadToken() {
 	}
 	fmt.Println(t.AccessToken)
 }
+
+// The consumer's side of a sign-out, as `boardlogin logout` uses it: the
+// running agent is told, then the retained tokens are cleared.
+func ExampleSignOut() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := mqtt.SignOut(ctx, mqtt.Options{Broker: "tcp://localhost:1883", Prefix: "devicecode/board7"}, []string{"graph"})
+	if res.Sent {
+		fmt.Println("sent sign-out on", res.Topic)
+	}
+	for _, p := range res.Cleared {
+		fmt.Println("cleared token", p)
+	}
+	if err != nil {
+		log.Fatal(err) // says which step failed and whether the agent was told
+	}
+}

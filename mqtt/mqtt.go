@@ -41,7 +41,7 @@ func ParseEncoding(s string) (Encoding, error) {
 	return 0, fmt.Errorf("mqtt: unknown encoding %q: use json or cbor", s)
 }
 
-// Options configure a Client (and ReadToken). Zero fields take the defaults
+// Options configure a Client (and ReadToken and SignOut). Zero fields take the defaults
 // documented on each field and in DefaultOptions.
 type Options struct {
 	// Broker is the broker URL: tcp://host:port (or mqtt://), ssl://,
@@ -49,7 +49,7 @@ type Options struct {
 	// Connecting without TLS to a host other than loopback logs a warning.
 	Broker string
 	// ClientID is the MQTT client id. Default "boardlogin-<hostname>" for a
-	// Client; ReadToken always uses a random one.
+	// Client; ReadToken and SignOut always use a random one.
 	ClientID string
 	// Prefix is the topic prefix. Default "devicecode/<hostname>".
 	Prefix string
