@@ -60,12 +60,12 @@ func SignOut(ctx context.Context, opts Options, profiles []string) (SignOutResul
 	// pahoBase sets no will: only a Client, the agent, has one.
 	pc := paho.NewClient(cfg.pahoBase("boardlogin-signout-" + hex.EncodeToString(rnd[:])))
 	if err := connect(ctx, pc, cfg); err != nil {
-		what := "broker not reachable"
+		what, fix := "broker not reachable", ""
 		if permanent(err) {
-			what = "broker refused the connection (check Username, PasswordFile and its ACL)"
+			what, fix = "broker refused the connection", "check Username, PasswordFile and the broker's ACL; "
 		}
 		return res, signOutError(what, err,
-			"a running agent was not signed out and keeps its tokens, no retained token was cleared")
+			fix+"a running agent was not signed out and keeps its tokens, no retained token was cleared")
 	}
 	res.Connected = true
 	// The quiesce lets the DISCONNECT go out; every publish is acknowledged
