@@ -61,9 +61,12 @@ type DrawOptions struct {
 // DrawView is the pure pixel layout: it clears dst and draws v as it looks
 // at time now. step is the scroll offset in pixels (ClassMatrix, and the
 // address line of ClassOLED32) or the page (ClassOLED64); other classes
-// ignore it. The same inputs always give the same pixels, and nothing is
-// drawn outside dst.
+// ignore it; a negative step counts as 0, as in TextLines. The same inputs
+// always give the same pixels, and nothing is drawn outside dst.
 func DrawView(dst *image1bit.VerticalLSB, v View, now time.Time, step int, o DrawOptions) {
+	// The layouts page and scroll with step % n, which is negative for a
+	// negative step: a slice index out of range, found by FuzzLayouts.
+	step = max(step, 0)
 	c := newCanvas(dst, o)
 	c.clear()
 	switch ClassOf(c.w, c.h) {
