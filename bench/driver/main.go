@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/pem"
 	"flag"
@@ -18,9 +17,7 @@ import (
 	"log"
 	"math"
 	"net"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +29,9 @@ import (
 	"github.com/boardlogin/boardlogin/devicecode/entratest"
 )
 
-const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
+// deviceGrant is how entratest records a device code poll, whichever of
+// the two spellings the client sent (MSAL sends grant_type=device_code).
+const deviceGrant = entratest.GrantDeviceCode
 
 // interval is the poll interval the server asks for: short, so a flow of
 // 5 pending polls takes seconds, and whole (x/oauth2 reads whole seconds).
@@ -151,24 +150,10 @@ func (s *testServer) Close()      { s.ts.Close() }
 
 // server starts a TLS server with the bench's interval and writes its root
 // certificate to dir/ca.pem.
-//
-// The handler normalises grant_type=device_code to the RFC 8628 URN before
-// entratest sees it: MSAL sends the short form, which Entra ID accepts and
-// entratest (as of this writing) refuses with unsupported_grant_type.
 func server(dir string, opts entratest.Options) (*testServer, string) {
 	opts.Interval = interval
 	s := entratest.New(opts)
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.Body != nil {
-			b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err == nil {
-				b = shortGrant.ReplaceAll(b, []byte("${1}grant_type="+url.QueryEscape(deviceGrant)+"${2}"))
-				r.Body = io.NopCloser(bytes.NewReader(b))
-				r.ContentLength = int64(len(b))
-			}
-		}
-		s.ServeHTTP(w, r)
-	}))
+	ts := httptest.NewUnstartedServer(s)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	ts.StartTLS()
 	ca := filepath.Join(dir, "ca.pem")
@@ -177,9 +162,6 @@ func server(dir string, opts entratest.Options) (*testServer, string) {
 }
 
 var urlRE = regexp.MustCompile(`https://127\.0\.0\.1:[0-9]+/[^ )"]*`)
-
-// shortGrant matches MSAL's grant_type=device_code form field.
-var shortGrant = regexp.MustCompile(`(^|&)grant_type=device_code(&|$)`)
 
 type runResult struct {
 	alloc, mallocs []uint64
