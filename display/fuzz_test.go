@@ -24,7 +24,7 @@ func FuzzLayouts(f *testing.F) {
 		image.Rect(0, 0, 16, 4), // too small: draws nothing
 	}
 	f.Fuzz(func(t *testing.T, state uint8, code, uri, complete, account, reason, hint string, step int, dt int64) {
-		v := View{State: State(state % 7), UserCode: code, VerificationURI: uri, VerificationURIComplete: complete,
+		v := View{State: State(state % 8), UserCode: code, VerificationURI: uri, VerificationURIComplete: complete,
 			Account: account, Reason: reason, Hint: hint,
 			Issued: t0, ExpiresAt: t0.Add(15 * time.Minute), TokenExpiry: t0.Add(time.Duration(dt) * time.Second)}
 		now := t0.Add(time.Duration(dt) * time.Millisecond)

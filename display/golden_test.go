@@ -41,6 +41,7 @@ var fixtures = []struct {
 	{"error", View{State: Error, Reason: "sign-in was declined", Hint: "a new code follows; ask your admin if it repeats"}},
 	{"no_network", View{State: NoNetwork}},
 	{"waiting_for_clock", View{State: WaitingForClock}},
+	{"stopped", View{State: Stopped}},
 }
 
 var now5 = t0.Add(5 * time.Minute)

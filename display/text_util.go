@@ -111,6 +111,8 @@ func message(v View) (title string, lines [3]string) {
 		return "No clock", [3]string{or(v.Reason, "waiting for the time (NTP)"), or(v.Hint, "check the network; the board has no clock")}
 	case AwaitingUser:
 		return "Sign in", [3]string{v.UserCode, shortURI(v.VerificationURI)}
+	case Stopped:
+		return "Stopped", [3]string{or(v.Reason, "agent shut down"), or(v.Hint, "tokens resume when it restarts")}
 	}
 	return "Error", [3]string{or(v.Reason, "something went wrong"), or(v.Hint, "see the log: journalctl -u boardlogin")}
 }

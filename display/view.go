@@ -22,9 +22,12 @@ const (
 	NoNetwork
 	// WaitingForClock: the wall clock is not set yet (no RTC, no NTP yet).
 	WaitingForClock
+	// Stopped: the agent shut down on purpose (SIGTERM, SIGINT). It is the
+	// last picture an e-paper panel keeps, so it must not read as an error.
+	Stopped
 )
 
-var stateNames = [...]string{"starting", "awaiting_user", "signed_in", "error", "no_network", "waiting_for_clock"}
+var stateNames = [...]string{"starting", "awaiting_user", "signed_in", "error", "no_network", "waiting_for_clock", "stopped"}
 
 // String returns the state's snake_case name, as used in logs.
 func (s State) String() string {

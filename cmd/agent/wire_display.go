@@ -83,8 +83,9 @@ func toDisplayView(v view) display.View {
 	case viewNoNetwork:
 		d.State = display.NoNetwork
 	case viewStopped:
-		// display has no "stopped" state: an error screen that says so.
-		d.State, d.Hint = display.Error, "the agent is not running"
+		// The last picture an e-paper keeps: display's own wording, which
+		// does not read as an error.
+		d.State, d.Reason = display.Stopped, ""
 	}
 	return d
 }

@@ -189,3 +189,42 @@ func TestGuardKeepsContrast(t *testing.T) {
 		t.Error("a drawer without SetContrast gained one")
 	}
 }
+
+// Every supervisor view becomes the display state a person should read; a
+// clean shutdown (the picture an e-paper keeps) must not read as an error.
+func TestToDisplayView(t *testing.T) {
+	tests := []struct {
+		kind viewKind
+		want bldisplay.State
+	}{
+		{viewStarting, bldisplay.Starting},
+		{viewWaitingForClock, bldisplay.WaitingForClock},
+		{viewCode, bldisplay.AwaitingUser},
+		{viewSignedIn, bldisplay.SignedIn},
+		{viewDeclined, bldisplay.Error},
+		{viewIdle, bldisplay.Error},
+		{viewError, bldisplay.Error},
+		{viewStopped, bldisplay.Stopped},
+		{viewNoNetwork, bldisplay.NoNetwork},
+	}
+	if len(tests) != len(viewNames) {
+		t.Fatalf("%d cases for %d view kinds: add the new kind here", len(tests), len(viewNames))
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind.String(), func(t *testing.T) {
+			d := toDisplayView(view{Kind: tt.kind, Message: "boardlogin stopped"})
+			if d.State != tt.want {
+				t.Fatalf("state %v, want %v", d.State, tt.want)
+			}
+		})
+	}
+
+	var out strings.Builder
+	term := bldisplay.NewTerminal(&out, bldisplay.TerminalOptions{})
+	if err := term.Show(toDisplayView(view{Kind: viewStopped, Message: "boardlogin stopped"})); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "Stopped") || strings.Contains(strings.ToLower(got), "error") {
+		t.Fatalf("the stopped screen reads %q, want a Stopped title and no error", got)
+	}
+}
