@@ -81,5 +81,8 @@
 // token command): a Save holds an flock(2) on its temporary file, and Load
 // removes only temporary files nobody holds, which a crashed writer's are,
 // since the kernel drops its locks. Two writers of one file are not
-// coordinated: the last Save wins.
+// coordinated by Save: the last Save wins. A writer that runs for long (the
+// agent) takes the writer lock first with Lock, so a second writer of the
+// same cache is refused with ErrInUse instead of rotating the refresh token
+// behind the first one's back.
 package tokencache

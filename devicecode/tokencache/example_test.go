@@ -87,3 +87,25 @@ func ExampleFile_Load_corrupt() {
 	// true
 	// true <nil>
 }
+
+// A long-running writer takes the writer lock before its first Save; a
+// second agent started on the same cache is refused instead of rotating the
+// refresh token behind the first one's back.
+func ExampleFile_Lock() {
+	dir, err := os.MkdirTemp("", "boardlogin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "tokens.cbor")
+
+	release, err := tokencache.New(path).Lock()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer release()
+
+	_, err = tokencache.New(path).Lock() // as a second agent would
+	fmt.Println(errors.Is(err, tokencache.ErrInUse))
+	// Output: true
+}

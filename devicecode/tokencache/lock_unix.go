@@ -4,7 +4,10 @@ package tokencache
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -65,4 +68,63 @@ func fstat(f *os.File, st *syscall.Stat_t) error {
 		return err
 	}
 	return serr
+}
+
+// Lock takes the cache's writer lock, an flock(2) on a hidden file beside
+// the cache (.NAME.lock, mode 0600), and returns the function that releases
+// it. The kernel releases it too when the process ends, crash or not, so a
+// lock is never left stale. While it is held, Lock on the same path by any
+// other process (or another File in this one) returns an error wrapping
+// ErrInUse that names the holder's pid. The folder is created (mode 0700)
+// when missing. On a file system without flock(2) the lock is not enforced.
+//
+// Load and Save do not take the lock: readers never need it, and a writer
+// that holds it is the only writer.
+func (f *File) Lock() (release func() error, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.mkdir(); err != nil {
+		return nil, err
+	}
+	name := f.lockPath()
+	// O_NOFOLLOW: a symbolic link planted at the lock path is refused
+	// rather than followed to a file somebody else chose.
+	lf, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EISDIR) {
+		return nil, fmt.Errorf("tokencache: %s is not a regular file: remove it", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tokencache: open the writer lock: %w: check the permissions of %s", err, f.dir)
+	}
+	if info, err := lf.Stat(); err != nil || !info.Mode().IsRegular() {
+		lf.Close()
+		return nil, fmt.Errorf("tokencache: %s is not a regular file: remove it", name)
+	}
+	switch err := flock(lf, syscall.LOCK_EX|syscall.LOCK_NB); {
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		pid := readPID(lf)
+		lf.Close()
+		return nil, &inUseError{path: f.path, pid: pid}
+	case err != nil:
+		// No flock(2) here (some FUSE or network file systems): go on
+		// unlocked, as Save does with its temporary files.
+		lf.Close()
+		return func() error { return nil }, nil
+	}
+	// The pid is only for the message another process prints: no fsync.
+	if err := lf.Truncate(0); err == nil {
+		lf.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return lf.Close, nil
+}
+
+// readPID reads the pid a lock holder wrote; 0 when there is none.
+func readPID(f *os.File) int {
+	var buf [24]byte
+	n, _ := f.ReadAt(buf[:], 0)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
 }

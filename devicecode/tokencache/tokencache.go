@@ -33,6 +33,10 @@ var (
 	// ErrUnknownVersion means the file has another FormatVersion (an older
 	// or newer program wrote it). It has been moved aside like a corrupt one.
 	ErrUnknownVersion = errors.New("tokencache: unknown cache file version")
+	// ErrInUse is returned by Lock when another process holds the cache's
+	// writer lock: two writers would each rotate the refresh token and the
+	// last Save would win.
+	ErrInUse = errors.New("tokencache: cache file in use by another writer")
 )
 
 // Snapshot is everything the cache holds: one signed-in account, its refresh
@@ -332,6 +336,28 @@ func sameFile(a, b fs.FileInfo) bool {
 // tempPrefix starts the name of every temporary file of this cache. The dot
 // keeps them out of a casual ls.
 func (f *File) tempPrefix() string { return "." + filepath.Base(f.path) + ".tmp-" }
+
+// lockPath is the writer lock's file (see Lock): hidden, beside the cache,
+// and matched neither by tempPrefix nor by the moved-aside names.
+func (f *File) lockPath() string {
+	return filepath.Join(f.dir, "."+filepath.Base(f.path)+".lock")
+}
+
+// inUseError is the ErrInUse error; it names the cache and the holder.
+type inUseError struct {
+	path string
+	pid  int // 0: unknown
+}
+
+func (e *inUseError) Error() string {
+	holder := "another process"
+	if e.pid > 0 {
+		holder += " (pid " + strconv.Itoa(e.pid) + ")"
+	}
+	return "tokencache: " + e.path + " is in use by " + holder + ": stop it, or give this one another cache path"
+}
+
+func (e *inUseError) Unwrap() error { return ErrInUse }
 
 // write replaces the file with data: temp file, fsync, rename, folder fsync.
 func (f *File) write(data []byte) (fs.FileInfo, error) {
