@@ -58,11 +58,23 @@ type agentEnv struct {
 // runAgent wires the concrete packages and runs the supervisor.
 func runAgent(ctx context.Context, cfg *Config, env agentEnv) error {
 	log := env.log
+	// One agent per cache: a second one (a manual run beside the service)
+	// would rotate the refresh token behind the first one's back. Taken
+	// first, released last, after the final Save.
+	cache := tokencache.New(cfg.Cache)
+	releaseCache, err := cache.Lock()
+	if errors.Is(err, tokencache.ErrInUse) {
+		return fmt.Errorf("agent: %w (if that is the service: sudo systemctl stop boardlogin)", err)
+	}
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	defer releaseCache()
 	hc, err := newHTTPClient(cfg.CAFile)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
-	eng, _, err := newEngine(cfg, engineOpts{cache: tokencache.New(cfg.Cache), httpClient: hc,
+	eng, _, err := newEngine(cfg, engineOpts{cache: cache, httpClient: hc,
 		logf: func(f string, a ...any) { log.Debug(fmt.Sprintf(f, a...)) }})
 	if err != nil {
 		return &configError{[]string{strings.TrimPrefix(err.Error(), "agent: ")}}

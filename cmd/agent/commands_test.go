@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +74,44 @@ func TestLogoutRemovesCacheAndClearsTokens(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "cleared token graph") {
 		t.Errorf("logout output: %q", out.String())
+	}
+}
+
+// A second agent on the same cache stops at once with one line that names
+// the cache and the running agent's pid, before it asks for a code or
+// touches the broker.
+func TestRunRefusesASecondAgentOnTheCache(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "tokens.cbor")
+	release, err := tokencache.New(cache).Lock() // the running agent
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	// The authority is loopback port 443, closed: an agent that got past the
+	// lock would retry it until the deadline, not return.
+	args := append([]string{"run"}, baseFlags(cache, "none")...)
+	args = append(args, "-display", "none", "-authority-host", "localhost")
+	err = run(ctx, args, &out, &errOut)
+	if !errors.Is(err, tokencache.ErrInUse) || exitCode(err) != 1 {
+		t.Fatalf("second agent: %v (exit %d); want ErrInUse, exit 1", err, exitCode(err))
+	}
+	msg := err.Error()
+	for _, want := range []string{cache, "pid " + strconv.Itoa(os.Getpid()), "systemctl stop boardlogin"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error %q is more than one line", msg)
+	}
+	if ctx.Err() != nil {
+		t.Error("the second agent ran until the test's deadline instead of stopping at the lock")
+	}
+	release()
+	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused agent wrote the cache: %v", err)
 	}
 }
