@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -91,6 +92,35 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(3)
 }
 
+// startHelper runs the test function name of this test binary as a child
+// process (under the emulator when the tests run under one) with env added
+// to its environment. It returns the running command, its stdout lines
+// (closed when it ends) and its stderr. The child dies with the test.
+func startHelper(t *testing.T, name, env string) (cmd *exec.Cmd, lines <-chan string, stderr *bytes.Buffer) {
+	t.Helper()
+	cmd = testenv.SelfCommand(t, "-test.run=^"+name+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stderr = new(bytes.Buffer)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the helper: %v", err)
+	}
+	ch := make(chan string, 1<<16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+		close(ch)
+	}()
+	return cmd, ch, stderr
+}
+
 // TestCrashSafety kills a writing process with SIGKILL at random points,
 // hundreds of times, and checks after each kill that the cache decodes to
 // exactly the last generation the writer finished or the one it was writing,
@@ -127,26 +157,7 @@ func TestCrashSafety(t *testing.T) {
 	saveTime := time.Millisecond // running estimate of one Save
 	var sawNew, sawTemp, sawWrites int
 	for i := range iterations {
-		cmd := testenv.SelfCommand(t, "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashHelperEnv+"="+path)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start the helper: %v", err)
-		}
-		lines := make(chan string, 1<<16)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
+		cmd, lines, stderr := startHelper(t, "TestHelperProcess", crashHelperEnv+"="+path)
 		select {
 		case ready, ok := <-lines:
 			if !ok || ready != "ready "+strconv.Itoa(want) {

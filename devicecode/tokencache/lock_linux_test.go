@@ -1,7 +1,6 @@
 package tokencache
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/boardlogin/boardlogin/internal/testenv"
 )
 
 // lockHelperEnv carries the cache path to TestLockHelperProcess, which takes
@@ -142,25 +139,8 @@ func TestLockRefusesHostilePaths(t *testing.T) {
 // agent takes it at once. While it lived, the refusal named its pid.
 func TestLockReleasedWhenHolderDies(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cache.cbor")
-	cmd := testenv.SelfCommand(t, "-test.run=^TestLockHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), lockHelperEnv+"="+path)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the helper: %v", err)
-	}
+	cmd, said, stderr := startHelper(t, "TestLockHelperProcess", lockHelperEnv+"="+path)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	said := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Scan()
-		said <- sc.Text()
-	}()
 	select {
 	case line := <-said:
 		if line != "locked" {
@@ -170,7 +150,7 @@ func TestLockReleasedWhenHolderDies(t *testing.T) {
 		t.Fatalf("the helper did not take the lock; stderr: %s", stderr.String())
 	}
 
-	_, err = New(path).Lock()
+	_, err := New(path).Lock()
 	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(cmd.Process.Pid)) {
 		t.Fatalf("Lock while the helper (pid %d) holds it: %v", cmd.Process.Pid, err)
 	}
