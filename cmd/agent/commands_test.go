@@ -87,11 +87,12 @@ func TestRunRefusesASecondAgentOnTheCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
+	// The deadline only bounds a failing run: the authority is loopback port
+	// 443, closed, so an agent that got past the lock would retry it until
+	// then and return the context's error, not ErrInUse.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	// The authority is loopback port 443, closed: an agent that got past the
-	// lock would retry it until the deadline, not return.
 	args := append([]string{"run"}, baseFlags(cache, "none")...)
 	args = append(args, "-display", "none", "-authority-host", "localhost")
 	err = run(ctx, args, &out, &errOut)
@@ -106,9 +107,6 @@ func TestRunRefusesASecondAgentOnTheCache(t *testing.T) {
 	}
 	if strings.Contains(msg, "\n") {
 		t.Errorf("error %q is more than one line", msg)
-	}
-	if ctx.Err() != nil {
-		t.Error("the second agent ran until the test's deadline instead of stopping at the lock")
 	}
 	release()
 	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {

@@ -128,8 +128,10 @@ func TestLockRefusesHostilePaths(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, lock+" is not a regular file: remove it") || strings.Contains(msg, "\n") {
 				t.Errorf("error %q: want one line naming %s and saying to remove it", msg, lock)
 			}
-			if b, err := os.ReadFile(filepath.Join(filepath.Dir(lock), "elsewhere")); tt.name == "symlink" && (err != nil || string(b) != "keep") {
-				t.Errorf("the symlink's target was touched: %q, %v", b, err)
+			if tt.name == "symlink" {
+				if b, err := os.ReadFile(filepath.Join(filepath.Dir(lock), "elsewhere")); err != nil || string(b) != "keep" {
+					t.Errorf("the symlink's target was touched: %q, %v", b, err)
+				}
 			}
 		})
 	}
