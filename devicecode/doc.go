@@ -41,7 +41,8 @@
 //
 // Polling follows RFC 8628 §3.5 to the letter: the first poll waits one
 // interval after the code arrived; no two polls are closer than the interval
-// in force; slow_down adds 5 s for the rest of that code; no poll happens
+// in force, as the server sees them (each wait counts from when the previous
+// poll ended, so a slow dial cannot bunch two polls together); slow_down adds 5 s for the rest of that code; no poll happens
 // after the code's lifetime, measured on the monotonic clock from when the
 // request was sent; connection errors, timeouts, 5xx and 429 are retried with
 // capped, jittered exponential backoff (never sooner than the interval, never

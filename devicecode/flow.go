@@ -157,30 +157,35 @@ func (c *Client) PollToken(ctx context.Context, dc *DeviceCode) (*Token, error) 
 		}
 		sent := now
 		tok, outcome, err := c.pollOnce(ctx, &rc, ep, body, dc, sent)
+		// The next wait counts from when this poll ended, not from when it
+		// was sent: the server read it somewhere in between, and a poll
+		// that had to dial a new connection reaches it late. Counting from
+		// the send would let the following poll, on the warm connection,
+		// arrive sooner than the interval after it (RFC 8628 §3.5 is about
+		// the gap the server sees). The cost is one round trip per poll.
+		ended := c.clock.Now()
 		switch outcome {
 		case pollDone:
 			return tok, err
 		case pollPending:
 			failures = 0
-			next = sent.Add(interval)
+			next = ended.Add(interval)
 		case pollSlowDown:
 			// RFC 8628 §3.5: add 5 s to this and all later polls.
 			failures = 0
 			interval += 5 * time.Second
-			next = sent.Add(interval)
+			next = ended.Add(interval)
 		case pollRetry:
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			lastErr = err
-			// Backoff counts from the send, Retry-After from the reply.
 			failures++
-			now := c.clock.Now()
-			next = sent.Add(max(backoff(failures-1), interval))
-			if ra := retryAfter(err, now); now.Add(ra).After(next) {
-				next = now.Add(ra)
+			next = ended.Add(max(backoff(failures-1), interval))
+			if ra := retryAfter(err, ended); ended.Add(ra).After(next) {
+				next = ended.Add(ra)
 			}
-			c.logf("devicecode: poll failed, retrying in %s: %v", next.Sub(now).Round(time.Second), err)
+			c.logf("devicecode: poll failed, retrying in %s: %v", next.Sub(ended).Round(time.Second), err)
 		}
 		if !next.Before(dc.ExpiresAt) {
 			return nil, expiredAfter(lastErr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,48 @@ func recordEveryGap(t *testing.T, e *env) {
 		t.Errorf("interval after 5 slow_downs = %s, want 30s", interval)
 	}
 }
+
+// TestPollGapsHoldWhenSomePollsReachTheServerLate: a poll that must dial a
+// new connection (after a dropped one, say) reaches the server later than
+// it was sent, and the next poll on the warm connection does not. The gap
+// the server sees must still be at least the interval, so the engine
+// counts each wait from when a poll ended, not from when it was sent. The
+// transport moves the fake clock on before every other poll reaches the
+// server, as a slow dial under qemu did in CI.
+func TestPollGapsHoldWhenSomePollsReachTheServerLate(t *testing.T) {
+	const dial = 700 * time.Millisecond
+	var clock *entratest.FakeClock
+	polls := 0
+	e := newEnv(t, entratest.Options{ApproveAfterPolls: 6}, func(c *devicecode.Config) {
+		warm := c.HTTPClient.Transport
+		client := *c.HTTPClient
+		client.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if strings.HasSuffix(r.URL.Path, "/token") {
+				if polls%2 == 0 {
+					clock.Advance(dial)
+				}
+				polls++
+			}
+			return warm.RoundTrip(r)
+		})
+		c.HTTPClient = &client
+	})
+	clock = e.clock
+	dc, err := e.c.RequestCode(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.PollToken(context.Background(), dc); err != nil {
+		t.Fatal(err)
+	}
+	if n := checkSchedule(t, e.srv.Requests(), dc.Interval, 900*time.Second, nil); n != 6 {
+		t.Errorf("%d polls, want 6", n)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestPollCancelReturnsAtOnce cancels while PollToken waits for the
 // interval on the real clock, and while a poll hangs on the server.
