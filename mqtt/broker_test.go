@@ -222,6 +222,19 @@ func TestTLS(t *testing.T) {
 			}
 		})
 	}
+	// With no CA file the system roots are read at each handshake
+	// (internal/sysroots), from where SSL_CERT_FILE says, as crypto/x509
+	// reads them: the broker's CA there, it connects.
+	t.Run("CA among the system roots", func(t *testing.T) {
+		t.Setenv("SSL_CERT_FILE", b.TLS.CAFile)
+		t.Setenv("SSL_CERT_DIR", t.TempDir())
+		o := good
+		o.ClientID, o.CAFile = "system-roots", ""
+		got, err := ReadToken(ctxT(t), o, "graph")
+		if err != nil || got.AccessToken != "at-tls" {
+			t.Fatalf("ReadToken with the CA among the system roots: %v", err)
+		}
+	})
 }
 
 // TestBrokerRestart kills the broker mid-session: publishing while it is away

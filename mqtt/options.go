@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/boardlogin/boardlogin/internal/sysroots"
 )
 
 // config is Options after defaults and validation.
@@ -188,6 +190,15 @@ func readPasswordFile(path string) (string, error) {
 	return pw, nil
 }
 
+// brokerHost is the host of a broker URL, "" when it does not parse.
+func brokerHost(broker string) string {
+	u, err := url.Parse(broker)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
 func tlsConfig(o Options) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName}
 	if o.CAFile != "" {
@@ -200,6 +211,12 @@ func tlsConfig(o Options) (*tls.Config, error) {
 			return nil, fmt.Errorf("mqtt: CA file %s holds no PEM certificate", o.CAFile)
 		}
 		cfg.RootCAs = pool
+	} else if host := brokerHost(o.Broker); o.ServerName != "" || net.ParseIP(host) == nil {
+		// The system roots, read per handshake rather than parsed into
+		// memory for good (see internal/sysroots). A broker dialled by IP
+		// without a ServerName keeps crypto/x509's pool: the verifier needs
+		// the name crypto/tls does not report for an IP.
+		cfg = (&sysroots.Verifier{}).ClientConfig(cfg)
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		return nil, errors.New("mqtt: client certificate needs both CertFile and KeyFile")
