@@ -10,12 +10,19 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"math"
+	"math/big"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -158,6 +165,40 @@ func server(dir string, opts entratest.Options) (*testServer, string) {
 	ts.StartTLS()
 	ca := filepath.Join(dir, "ca.pem")
 	check(os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600))
+	return &testServer{Server: s, ts: ts}, ca
+}
+
+// namedServer is server under the name localhost, with a certificate from
+// a CA of its own (written to dir/named-ca/ca.pem): the agent checks the
+// system roots against the name it dialled, as on a board, so it must not
+// reach the provider by IP.
+func namedServer(dir string, opts entratest.Options) (*testServer, string) {
+	opts.Interval = interval
+	s := entratest.New(opts)
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	check(err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &caKey.PublicKey, caKey)
+	check(err)
+	caCert, err := x509.ParseCertificate(caDER)
+	check(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	check(err)
+	leaf, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2),
+		Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, caCert, &key.PublicKey, caKey)
+	check(err)
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf}, PrivateKey: key}}}
+	ts.StartTLS()
+	ts.URL = strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)
+	check(os.MkdirAll(filepath.Join(dir, "named-ca"), 0o755))
+	ca := filepath.Join(dir, "named-ca", "ca.pem")
+	check(os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600))
 	return &testServer{Server: s, ts: ts}, ca
 }
 
@@ -342,9 +383,9 @@ func check(err error) {
 // runAgent runs the whole agent (`boardlogin run`) through the reference
 // flow with a real Mosquitto, reads its peak RSS once the token is issued
 // and published, and stops it with SIGTERM. With -roots system the agent
-// uses the system pool, to which SSL_CERT_DIR adds the test root.
+// uses the system roots, to which SSL_CERT_DIR adds the test CA.
 func runAgent(c *contender, dir, roots string) runResult {
-	s, ca := server(dir, entratest.Options{ApproveAfterPolls: pending + 1})
+	s, ca := namedServer(dir, entratest.Options{ApproveAfterPolls: pending + 1})
 	defer s.Close()
 	port := freePort()
 	mq := exec.Command("mosquitto", "-p", strconv.Itoa(port))

@@ -78,7 +78,7 @@ var settings = []setting{
 	{key: "token-endpoint", kind: kURL, usage: "token endpoint URL (overrides discovery and the Entra template)"},
 	{key: "allow-multi-tenant", def: "false", kind: kBool, usage: "allow tenant = organizations/common/consumers"},
 	{key: "cache", def: defaultCachePath, usage: "token cache `file` (0600, written atomically)"},
-	{key: "ca-file", kind: kPath, usage: "PEM `file` of root certificates to trust for the identity provider instead of the system pool (saves ~4 MB RSS)"},
+	{key: "ca-file", kind: kPath, usage: "PEM `file` of root certificates to trust for the identity provider instead of the system's (needed for a provider addressed by IP)"},
 	{key: "mqtt-broker", def: "tcp://localhost:1883", kind: kBroker, usage: "MQTT broker URL, or none"},
 	{key: "mqtt-username", usage: "MQTT user name"},
 	{key: "mqtt-password-file", kind: kPath, usage: "`file` holding the MQTT password, mode 0600 or stricter (systemd: a LoadCredential= file)"},
