@@ -29,7 +29,7 @@ import (
 // does: a kill between the provider's answer and the cache write may keep
 // the previous one, which must still work.)
 func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
-	bin := testenv.BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", "nodemo")
+	bin := testenv.BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", testenv.ReleaseTags(t)...)
 	// refreshed hears of every refresh grant just before the server answers
 	// it: the kill is aimed at the moments after, when the agent decodes the
 	// reply and rewrites the cache.

@@ -29,11 +29,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// agentBinary builds the release agent (without the demo) once per test run,
+// agentBinary builds the release agent (build/arm/release-tags) once per test run,
 // for the architecture under test.
 func agentBinary(t *testing.T) string {
 	t.Helper()
-	return testenv.BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", "nodemo")
+	return testenv.BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", testenv.ReleaseTags(t)...)
 }
 
 // syncBuffer collects a process's output while a test reads it.
@@ -95,22 +95,36 @@ func (s *secretTap) leaks(out string) []string {
 type e2eEnv struct {
 	idp    *entratest.Server
 	url    string
+	caFile string // the provider's CA, the only "system root" the agent gets
 	tap    *secretTap
 	broker *mosquittotest.Broker
 	cache  string
 	prefix string
 }
 
+// startE2E serves the identity provider over TLS as https://localhost,
+// with a CA the agent finds among its system roots (SSL_CERT_FILE, see
+// command): the release binary takes the trust path a board takes.
 func startE2E(t *testing.T, tokenLifetime time.Duration) *e2eEnv {
 	t.Helper()
 	e := &e2eEnv{tap: &secretTap{secrets: map[string]string{}}, prefix: "devicecode/e2e"}
 	e.idp = entratest.New(entratest.Options{TokenLifetime: tokenLifetime, Interval: time.Second, ExpiresIn: 5 * time.Minute})
-	srv := httptest.NewServer(e.tap.wrap(e.idp))
+	srv := httptest.NewUnstartedServer(e.tap.wrap(e.idp))
+	srv.TLS, e.caFile = testenv.LocalhostTLS(t)
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	e.url = srv.URL
+	e.url = strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	e.broker = mosquittotest.Start(t, mosquittotest.Options{})
 	e.cache = filepath.Join(t.TempDir(), "state", "tokens.cbor")
 	return e
+}
+
+// command runs the agent binary with args, its system roots being the
+// provider's CA alone and GOMEMLIMIT unset (the agent applies its default).
+func (e *e2eEnv) command(bin string, args ...string) *exec.Cmd {
+	cmd := testenv.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "GOMEMLIMIT=", "SSL_CERT_FILE="+e.caFile, "SSL_CERT_DIR="+filepath.Dir(e.caFile))
+	return cmd
 }
 
 // flags are the agent's settings for this environment, as flags.
@@ -144,9 +158,8 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	sub := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/#")
 
 	var stdout, stderr syncBuffer
-	cmd := testenv.Command(bin, append([]string{"run"}, e.flags("-log-level", "debug")...)...)
+	cmd := e.command(bin, append([]string{"run"}, e.flags("-log-level", "debug")...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "GOMEMLIMIT=")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +194,7 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	first := readToken(t, sub, e.prefix, "")
 
 	// 3. boardlogin token graph prints the token read from the broker.
-	out, err := testenv.Command(bin, append([]string{"token", "graph"}, e.flags()...)...).Output()
+	out, err := e.command(bin, append([]string{"token", "graph"}, e.flags()...)...).Output()
 	if err != nil {
 		t.Fatalf("boardlogin token graph: %v", err)
 	}
@@ -267,7 +280,7 @@ func TestE2ETokenWithoutTokenFails(t *testing.T) {
 	bin := agentBinary(t)
 	e := startE2E(t, time.Hour)
 	var stderr bytes.Buffer
-	cmd := testenv.Command(bin, append([]string{"token", "graph"}, e.flags()...)...)
+	cmd := e.command(bin, append([]string{"token", "graph"}, e.flags()...)...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err == nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/boardlogin/boardlogin/devicecode/tokencache"
 	"github.com/boardlogin/boardlogin/internal/mosquittotest"
-	"github.com/boardlogin/boardlogin/internal/testenv"
 )
 
 // boardlogin logout against a RUNNING agent binary: the agent receives the
@@ -23,9 +22,8 @@ func TestE2ELogoutSignsOutRunningAgent(t *testing.T) {
 	sub := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/#")
 
 	var stdout, stderr syncBuffer
-	cmd := testenv.Command(bin, append([]string{"run"}, e.flags()...)...)
+	cmd := e.command(bin, append([]string{"run"}, e.flags()...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "GOMEMLIMIT=")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +51,7 @@ func TestE2ELogoutSignsOutRunningAgent(t *testing.T) {
 	waitFor(t, 10*time.Second, "the cache written", func() bool { _, err := os.Stat(e.cache); return err == nil })
 
 	var out, errOut bytes.Buffer
-	lo := testenv.Command(bin, append([]string{"logout"}, e.flags()...)...)
+	lo := e.command(bin, append([]string{"logout"}, e.flags()...)...)
 	lo.Stdout, lo.Stderr = &out, &errOut
 	if err := lo.Run(); err != nil {
 		t.Fatalf("boardlogin logout: %v\n%s", err, errOut.String())

@@ -41,6 +41,32 @@ func BuildProgram(t testing.TB, importPath string, tags ...string) string {
 	return b.path
 }
 
+// ReleaseTags returns the build tags of a release (build/arm/release-tags),
+// so end-to-end tests run the binary users get: without the demo, and with
+// net/http built as the release builds it.
+func ReleaseTags(t testing.TB) []string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "build", "arm", "release-tags"))
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), ",")
+}
+
 // RemoveBuilds deletes every binary BuildProgram built in this process.
 func RemoveBuilds() {
 	builds.Range(func(_, v any) bool {
