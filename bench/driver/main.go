@@ -10,19 +10,12 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"math"
-	"math/big"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -34,6 +27,7 @@ import (
 	"time"
 
 	"github.com/boardlogin/boardlogin/devicecode/entratest"
+	"github.com/boardlogin/boardlogin/internal/testenv"
 )
 
 // deviceGrant is how entratest records a device code poll, whichever of
@@ -175,30 +169,15 @@ func server(dir string, opts entratest.Options) (*testServer, string) {
 func namedServer(dir string, opts entratest.Options) (*testServer, string) {
 	opts.Interval = interval
 	s := entratest.New(opts)
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	check(err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &caKey.PublicKey, caKey)
-	check(err)
-	caCert, err := x509.ParseCertificate(caDER)
-	check(err)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	check(err)
-	leaf, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2),
-		Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, caCert, &key.PublicKey, caKey)
+	caDir := filepath.Join(dir, "named-ca")
+	check(os.MkdirAll(caDir, 0o755))
+	cfg, ca, err := testenv.LocalhostTLS(caDir)
 	check(err)
 	ts := httptest.NewUnstartedServer(s)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf}, PrivateKey: key}}}
+	ts.TLS = cfg
 	ts.StartTLS()
 	ts.URL = strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)
-	check(os.MkdirAll(filepath.Join(dir, "named-ca"), 0o755))
-	ca := filepath.Join(dir, "named-ca", "ca.pem")
-	check(os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600))
 	return &testServer{Server: s, ts: ts}, ca
 }
 

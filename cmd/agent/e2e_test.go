@@ -110,7 +110,10 @@ func startE2E(t *testing.T, tokenLifetime time.Duration) *e2eEnv {
 	e := &e2eEnv{tap: &secretTap{secrets: map[string]string{}}, prefix: "devicecode/e2e"}
 	e.idp = entratest.New(entratest.Options{TokenLifetime: tokenLifetime, Interval: time.Second, ExpiresIn: 5 * time.Minute})
 	srv := httptest.NewUnstartedServer(e.tap.wrap(e.idp))
-	srv.TLS, e.caFile = testenv.LocalhostTLS(t)
+	var err error
+	if srv.TLS, e.caFile, err = testenv.LocalhostTLS(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	e.url = strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
