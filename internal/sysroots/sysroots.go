@@ -30,12 +30,12 @@ import (
 	"strings"
 )
 
-// Files and Dirs are where crypto/x509 looks for roots on Linux (its
-// certFiles and certDirectories): the first file that exists, then every
-// file in every directory. SSL_CERT_FILE and SSL_CERT_DIR override them,
-// as they do for crypto/x509.
+// systemFiles and systemDirs are where crypto/x509 looks for roots on
+// Linux (its certFiles and certDirectories): the first file that exists,
+// then every file in every directory. SSL_CERT_FILE and SSL_CERT_DIR
+// override them, as they do for crypto/x509.
 var (
-	Files = []string{
+	systemFiles = []string{
 		"/etc/ssl/certs/ca-certificates.crt",                // Debian, Raspberry Pi OS, Ubuntu
 		"/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora, RHEL 6
 		"/etc/ssl/ca-bundle.pem",                            // openSUSE
@@ -43,15 +43,17 @@ var (
 		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS, RHEL 7
 		"/etc/ssl/cert.pem",                                 // Alpine
 	}
-	Dirs = []string{
+	systemDirs = []string{
 		"/etc/ssl/certs",
 		"/etc/pki/tls/certs",
 	}
 )
 
 // Verifier checks server certificates against the system roots, reading
-// them anew at each handshake. The zero value reads Files and Dirs, with
-// SSL_CERT_FILE and SSL_CERT_DIR taken into account.
+// them anew at each handshake. The zero value reads where crypto/x509 reads
+// on Linux (/etc/ssl/certs/ca-certificates.crt or the other distributions'
+// bundle, then /etc/ssl/certs and /etc/pki/tls/certs), with SSL_CERT_FILE
+// and SSL_CERT_DIR taken into account.
 type Verifier struct {
 	// Files, when set, replaces the candidate bundle files (the first one
 	// that can be read is used). Tests set it; the agent leaves it empty.
@@ -167,13 +169,13 @@ func (v *Verifier) Roots(subjects [][]byte) (*x509.CertPool, error) {
 func (v *Verifier) sources() (files, dirs []string) {
 	files, dirs = v.Files, v.Dirs
 	if files == nil {
-		files = Files
+		files = systemFiles
 		if f := os.Getenv("SSL_CERT_FILE"); f != "" {
 			files = []string{f}
 		}
 	}
 	if dirs == nil {
-		dirs = Dirs
+		dirs = systemDirs
 		if d := os.Getenv("SSL_CERT_DIR"); d != "" {
 			dirs = strings.Split(d, ":") // OpenSSL's separator, as crypto/x509 uses
 		}
