@@ -75,12 +75,12 @@ func TestAgentSIGKILLDuringRefreshStorm(t *testing.T) {
 		"-mqtt-broker", "tcp://" + broker.Addr(), "-mqtt-prefix", prefix, "-display", "terminal"}
 	var logs testenv.Buffer
 	start := func() (*exec.Cmd, chan error) {
-		cmd := testenv.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = io.Discard, &logs
-		cmd.Env = append(os.Environ(), "GOMEMLIMIT=")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd := testenv.Start(t, func() *exec.Cmd {
+			c := testenv.Command(bin, args...)
+			c.Stdout, c.Stderr = io.Discard, &logs
+			c.Env = append(os.Environ(), "GOMEMLIMIT=")
+			return c
+		})
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		return cmd, done

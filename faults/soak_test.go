@@ -7,7 +7,9 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -57,20 +59,21 @@ func TestHelperEntra(t *testing.T) {
 
 // startHelperEntra starts TestHelperEntra and returns its URL and root.
 func startHelperEntra(t *testing.T) (string, *x509.CertPool) {
-	cmd := testenv.SelfCommand(t, "-test.run=^TestHelperEntra$")
-	cmd.Env = append(os.Environ(), helperEnv+"=entratest")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	var stdin io.WriteCloser
+	var stdout io.ReadCloser
+	cmd := testenv.Start(t, func() *exec.Cmd {
+		c := testenv.SelfCommand(t, "-test.run=^TestHelperEntra$")
+		c.Env = append(os.Environ(), helperEnv+"=entratest")
+		var err error
+		if stdin, err = c.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if stdout, err = c.StdoutPipe(); err != nil {
+			t.Fatal(err)
+		}
+		c.Stderr = os.Stderr
+		return c
+	})
 	t.Cleanup(func() {
 		stdin.Close()
 		cmd.Wait()

@@ -138,17 +138,18 @@ type browser struct {
 
 func startChromium(t *testing.T, bin string) *browser {
 	t.Helper()
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "--user-data-dir="+t.TempDir(), "about:blank")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
+	var errPipe io.ReadCloser
+	cmd := testenv.Start(t, func() *exec.Cmd {
+		c := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+			"--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "--user-data-dir="+t.TempDir(), "about:blank")
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		var err error
+		if errPipe, err = c.StderrPipe(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
 	// Chromium forks renderer and utility processes that go on writing to
 	// the profile after the browser process dies; kill the whole group and
 	// wait until it is gone, or removing the profile directory races them.

@@ -161,11 +161,11 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	sub := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/#")
 
 	var stdout, stderr syncBuffer
-	cmd := e.command(bin, append([]string{"run"}, e.flags("-log-level", "debug")...)...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := testenv.Start(t, func() *exec.Cmd {
+		c := e.command(bin, append([]string{"run"}, e.flags("-log-level", "debug")...)...)
+		c.Stdout, c.Stderr = &stdout, &stderr
+		return c
+	})
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
@@ -197,7 +197,7 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	first := readToken(t, sub, e.prefix, "")
 
 	// 3. boardlogin token graph prints the token read from the broker.
-	out, err := e.command(bin, append([]string{"token", "graph"}, e.flags()...)...).Output()
+	out, err := testenv.Output(t, func() *exec.Cmd { return e.command(bin, append([]string{"token", "graph"}, e.flags()...)...) })
 	if err != nil {
 		t.Fatalf("boardlogin token graph: %v", err)
 	}
@@ -283,9 +283,12 @@ func TestE2ETokenWithoutTokenFails(t *testing.T) {
 	bin := agentBinary(t)
 	e := startE2E(t, time.Hour)
 	var stderr bytes.Buffer
-	cmd := e.command(bin, append([]string{"token", "graph"}, e.flags()...)...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := testenv.Output(t, func() *exec.Cmd {
+		c := e.command(bin, append([]string{"token", "graph"}, e.flags()...)...)
+		stderr.Reset()
+		c.Stderr = &stderr
+		return c
+	})
 	if err == nil {
 		t.Fatalf("boardlogin token graph with no token succeeded, printed %d bytes", len(out))
 	}
@@ -296,12 +299,14 @@ func TestE2ETokenWithoutTokenFails(t *testing.T) {
 
 func TestE2EConfigCheckBinary(t *testing.T) {
 	bin := agentBinary(t)
-	cmd := testenv.Command(bin, "config", "check", "-config", "../../build/arm/boardlogin.conf")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := testenv.CombinedOutput(func() *exec.Cmd {
+		return testenv.Command(bin, "config", "check", "-config", "../../build/arm/boardlogin.conf")
+	}); err != nil {
 		t.Fatalf("config check of the example: %v\n%s", err, out)
 	}
-	cmd = testenv.Command(bin, "config", "check", "-config", "../../build/arm/boardlogin.conf", "-display", "crt")
-	out, err := cmd.CombinedOutput()
+	out, err := testenv.CombinedOutput(func() *exec.Cmd {
+		return testenv.Command(bin, "config", "check", "-config", "../../build/arm/boardlogin.conf", "-display", "crt")
+	})
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 		t.Fatalf("config check with a bad display: %v (want exit 2)\n%s", err, out)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/boardlogin/boardlogin/devicecode/tokencache"
 	"github.com/boardlogin/boardlogin/internal/mosquittotest"
+	"github.com/boardlogin/boardlogin/internal/testenv"
 )
 
 // boardlogin logout against a RUNNING agent binary: the agent receives the
@@ -22,11 +24,11 @@ func TestE2ELogoutSignsOutRunningAgent(t *testing.T) {
 	sub := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/#")
 
 	var stdout, stderr syncBuffer
-	cmd := e.command(bin, append([]string{"run"}, e.flags()...)...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := testenv.Start(t, func() *exec.Cmd {
+		c := e.command(bin, append([]string{"run"}, e.flags()...)...)
+		c.Stdout, c.Stderr = &stdout, &stderr
+		return c
+	})
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
@@ -51,9 +53,14 @@ func TestE2ELogoutSignsOutRunningAgent(t *testing.T) {
 	waitFor(t, 10*time.Second, "the cache written", func() bool { _, err := os.Stat(e.cache); return err == nil })
 
 	var out, errOut bytes.Buffer
-	lo := e.command(bin, append([]string{"logout"}, e.flags()...)...)
-	lo.Stdout, lo.Stderr = &out, &errOut
-	if err := lo.Run(); err != nil {
+	lo := testenv.Start(t, func() *exec.Cmd {
+		c := e.command(bin, append([]string{"logout"}, e.flags()...)...)
+		out.Reset()
+		errOut.Reset()
+		c.Stdout, c.Stderr = &out, &errOut
+		return c
+	})
+	if err := lo.Wait(); err != nil {
 		t.Fatalf("boardlogin logout: %v\n%s", err, errOut.String())
 	}
 	for _, want := range []string{"removed " + e.cache, "sent sign-out to a running agent (" + e.prefix + "/cmd/signout)", "cleared token graph"} {

@@ -61,22 +61,24 @@ func Start(t testing.TB, opts Options) *Provider {
 	if ttl == 0 {
 		ttl = time.Minute
 	}
-	cmd := exec.Command(node, "server.js")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CLIENT_ID="+ClientID, fmt.Sprintf("ACCESS_TOKEN_TTL=%d", int(ttl.Seconds())))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatalf("oidcprovider: %v", err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("oidcprovider: %v", err)
-	}
+	var stdin io.WriteCloser
+	var stdout io.ReadCloser
 	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("oidcprovider: start node: %v", err)
-	}
+	cmd := testenv.Start(t, func() *exec.Cmd {
+		c := exec.Command(node, "server.js")
+		c.Dir = dir
+		c.Env = append(os.Environ(), "CLIENT_ID="+ClientID, fmt.Sprintf("ACCESS_TOKEN_TTL=%d", int(ttl.Seconds())))
+		var err error
+		if stdin, err = c.StdinPipe(); err != nil {
+			t.Fatalf("oidcprovider: %v", err)
+		}
+		if stdout, err = c.StdoutPipe(); err != nil {
+			t.Fatalf("oidcprovider: %v", err)
+		}
+		stderr.Reset()
+		c.Stderr = &stderr
+		return c
+	})
 	t.Cleanup(func() {
 		stdin.Close() // server.js exits when its stdin closes
 		done := make(chan struct{})

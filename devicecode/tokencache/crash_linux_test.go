@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -98,18 +99,19 @@ func TestHelperProcess(t *testing.T) {
 // (closed when it ends) and its stderr. The child dies with the test.
 func startHelper(t *testing.T, name, env string) (cmd *exec.Cmd, lines <-chan string, stderr *bytes.Buffer) {
 	t.Helper()
-	cmd = testenv.SelfCommand(t, "-test.run=^"+name+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), env)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr = new(bytes.Buffer)
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the helper: %v", err)
-	}
+	var out io.ReadCloser
+	cmd = testenv.Start(t, func() *exec.Cmd {
+		c := testenv.SelfCommand(t, "-test.run=^"+name+"$", "-test.count=1")
+		c.Env = append(os.Environ(), env)
+		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		stderr = new(bytes.Buffer)
+		c.Stderr = stderr
+		var err error
+		if out, err = c.StdoutPipe(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
 	ch := make(chan string, 1<<16)
 	go func() {
 		sc := bufio.NewScanner(out)

@@ -189,11 +189,13 @@ func freePort() (int, error) {
 
 // start runs mosquitto and waits until it logs that it is running.
 func (b *Broker) start() error {
-	cmd := exec.Command(b.bin, "-c", b.conf)
 	pr, pw := io.Pipe()
-	cmd.Stderr = pw
-	cmd.Stdout = pw
-	if err := cmd.Start(); err != nil {
+	cmd, err := testenv.StartCmd(func() *exec.Cmd {
+		c := exec.Command(b.bin, "-c", b.conf)
+		c.Stderr, c.Stdout = pw, pw
+		return c
+	}, b.t.Logf)
+	if err != nil {
 		pw.Close()
 		return fmt.Errorf("starting %s: %w", b.bin, err)
 	}

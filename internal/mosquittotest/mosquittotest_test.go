@@ -44,7 +44,7 @@ func TestAnonymousPublishSubscribe(t *testing.T) {
 func TestPasswordLineMatchesMosquittoPasswd(t *testing.T) {
 	bin := testenv.RequireCommand(t, "mosquitto_passwd", "mosquitto")
 	f := filepath.Join(t.TempDir(), "pw")
-	if out, err := exec.Command(bin, "-b", "-c", f, "alice", "s3cret pass").CombinedOutput(); err != nil {
+	if out, err := testenv.CombinedOutput(func() *exec.Cmd { return exec.Command(bin, "-b", "-c", f, "alice", "s3cret pass") }); err != nil {
 		t.Fatalf("mosquitto_passwd: %v: %s", err, out)
 	}
 	data, err := os.ReadFile(f)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -56,20 +57,21 @@ func (b *Broker) Subscribe(t testing.TB, so SubOptions, topics ...string) *Subsc
 	// mosquitto_sub buffers stdout fully when it is a pipe, which would hold
 	// back the SUBACK line and messages; stdbuf (coreutils) unbuffers it.
 	stdbuf := testenv.RequireCommand(t, "stdbuf", "coreutils")
-	cmd := exec.Command(stdbuf, append([]string{"-oL", "-eL", bin}, args...)...)
-	if so.Password != "" {
-		// -P would show the password in ps; mosquitto_sub has no password
-		// file option, and this is a test broker's throwaway password.
-		cmd.Args = append(cmd.Args, "-P", so.Password)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("mosquittotest: %v", err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("mosquittotest: starting mosquitto_sub: %v", err)
-	}
+	var out io.ReadCloser
+	cmd := testenv.Start(t, func() *exec.Cmd {
+		c := exec.Command(stdbuf, append([]string{"-oL", "-eL", bin}, args...)...)
+		if so.Password != "" {
+			// -P would show the password in ps; mosquitto_sub has no password
+			// file option, and this is a test broker's throwaway password.
+			c.Args = append(c.Args, "-P", so.Password)
+		}
+		var err error
+		if out, err = c.StdoutPipe(); err != nil {
+			t.Fatalf("mosquittotest: %v", err)
+		}
+		c.Stderr = c.Stdout
+		return c
+	})
 	s := &Subscription{t: t, msgs: make(chan Message, 1024)}
 	subacked := make(chan struct{})
 	exited := make(chan struct{})
@@ -175,9 +177,11 @@ func (b *Broker) Publish(t testing.TB, so SubOptions, topic string, payload []by
 	if so.Password != "" {
 		args = append(args, "-P", so.Password)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdin = strings.NewReader(string(payload))
-	out, err := cmd.CombinedOutput()
+	out, err := testenv.CombinedOutput(func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = strings.NewReader(string(payload))
+		return cmd
+	})
 	if err != nil {
 		return fmt.Errorf("mosquittotest: mosquitto_pub: %v: %s", err, strings.TrimSpace(string(out)))
 	}

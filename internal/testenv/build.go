@@ -87,17 +87,21 @@ func goBuild(importPath string, tags []string) (string, error) {
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
-	cmd := exec.Command("go", append(args, importPath)...)
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+	env := append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "GOARM", "GOARM64", "GOAMD64":
-				cmd.Env = append(cmd.Env, s.Key+"="+s.Value)
+				env = append(env, s.Key+"="+s.Value)
 			}
 		}
 	}
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := CombinedOutput(func() *exec.Cmd {
+		cmd := exec.Command("go", append(args, importPath)...)
+		cmd.Env = env
+		return cmd
+	})
+	if err != nil {
 		return "", fmt.Errorf("testenv: go build %s: %v\n%s", importPath, err, out)
 	}
 	return bin, nil

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -60,7 +61,7 @@ func TestBuildProgramBuildsOnceForThisArchitecture(t *testing.T) {
 	if again := BuildProgram(t, "github.com/boardlogin/boardlogin/cmd/agent", "nodemo"); again != bin {
 		t.Fatalf("second BuildProgram = %q, want the memoized %q", again, bin)
 	}
-	out, err := Command(bin, "version").CombinedOutput()
+	out, err := CombinedOutput(func() *exec.Cmd { return Command(bin, "version") })
 	if err != nil || !strings.HasPrefix(string(out), "boardlogin ") {
 		t.Fatalf("built binary: version = %q, %v", out, err)
 	}

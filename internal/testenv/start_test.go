@@ -1,0 +1,59 @@
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stuckChild is a command whose command line ends with this test binary's
+// own arguments for as long as it lives, which is what a child stuck
+// between fork and exec shows. ("; true" keeps sh from exec'ing sleep.)
+func stuckChild() *exec.Cmd {
+	return exec.Command("sh", append([]string{"-c", "sleep 30; true"}, os.Args...)...)
+}
+
+func TestStartCmdRetriesAChildStuckBeforeExec(t *testing.T) {
+	t.Setenv(ExecEnv, "qemu-arm-static") // as under emulation; nothing runs through it here
+	defer func(w time.Duration) { execWait = w }(execWait)
+	execWait = 300 * time.Millisecond
+
+	var logs []string
+	starts := 0
+	_, err := StartCmd(func() *exec.Cmd { starts++; return stuckChild() },
+		func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) })
+	if err == nil || !strings.Contains(err.Error(), "hung between fork and exec 3 times") {
+		t.Errorf("err = %v, want the three hangs reported", err)
+	}
+	if starts != startAttempts || len(logs) != startAttempts-1 {
+		t.Errorf("%d starts and %d log lines, want %d and %d", starts, len(logs), startAttempts, startAttempts-1)
+	}
+
+	// A child that reaches exec is returned at once, on the first start.
+	starts = 0
+	begin := time.Now()
+	cmd, err := StartCmd(func() *exec.Cmd { starts++; return exec.Command("sleep", "0.2") }, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("sleep: %v", err)
+	}
+	if starts != 1 || time.Since(begin) > execWait+time.Second {
+		t.Errorf("%d starts in %v for a child that reached exec", starts, time.Since(begin))
+	}
+}
+
+// Natively nothing is checked: the command starts as cmd.Start would.
+func TestStartCmdNative(t *testing.T) {
+	t.Setenv(ExecEnv, "")
+	cmd, err := StartCmd(stuckChild, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+}
