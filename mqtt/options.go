@@ -115,7 +115,7 @@ func newConfig(o Options) (*config, error) {
 		return nil, fmt.Errorf("mqtt: TLS files or server name given for %s://: use ssl:// or wss://", u.Scheme)
 	}
 	if isTLS {
-		if c.tls, err = tlsConfig(o); err != nil {
+		if c.tls, err = tlsConfig(o, u.Hostname()); err != nil {
 			return nil, err
 		}
 	}
@@ -190,16 +190,9 @@ func readPasswordFile(path string) (string, error) {
 	return pw, nil
 }
 
-// brokerHost is the host of a broker URL, "" when it does not parse.
-func brokerHost(broker string) string {
-	u, err := url.Parse(broker)
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
-}
-
-func tlsConfig(o Options) (*tls.Config, error) {
+// tlsConfig builds the TLS configuration for a broker on host (from the
+// already checked broker URL).
+func tlsConfig(o Options, host string) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName}
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
@@ -211,7 +204,7 @@ func tlsConfig(o Options) (*tls.Config, error) {
 			return nil, fmt.Errorf("mqtt: CA file %s holds no PEM certificate", o.CAFile)
 		}
 		cfg.RootCAs = pool
-	} else if host := brokerHost(o.Broker); o.ServerName != "" || net.ParseIP(host) == nil {
+	} else if o.ServerName != "" || net.ParseIP(host) == nil {
 		// The system roots, read per handshake rather than parsed into
 		// memory for good (see internal/sysroots). A broker dialled by IP
 		// without a ServerName keeps crypto/x509's pool: the verifier needs

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -70,11 +71,13 @@ func runAgent(ctx context.Context, cfg *Config, env agentEnv) error {
 		return fmt.Errorf("agent: %w", err)
 	}
 	defer releaseCache()
-	hc, err := newHTTPClient(cfg.CAFile)
-	if err != nil {
-		return fmt.Errorf("agent: %w", err)
+	var roots *x509.CertPool
+	if cfg.CAFile != "" {
+		if roots, err = loadRoots(cfg.CAFile); err != nil {
+			return fmt.Errorf("agent: %w", err)
+		}
 	}
-	eng, _, err := newEngine(cfg, engineOpts{cache: cache, httpClient: hc,
+	eng, _, err := newEngine(cfg, engineOpts{cache: cache, roots: roots,
 		logf: func(f string, a ...any) { log.Debug(fmt.Sprintf(f, a...)) }})
 	if err != nil {
 		return &configError{[]string{strings.TrimPrefix(err.Error(), "agent: ")}}

@@ -112,7 +112,7 @@ func newEngine(cfg *Config, opts engineOpts) (*engineAdapter, *devicecode.Client
 		ClientID:         cfg.ClientID,
 		AllowMultiTenant: cfg.AllowMultiTenant,
 		Cache:            opts.cache,
-		HTTPClient:       opts.httpClient,
+		RootCAs:          opts.roots,
 		Logf:             opts.logf,
 	}
 	dc.Authority = devicecode.Authority{Tenant: cfg.Tenant, Host: cfg.AuthorityHost, Issuer: cfg.Issuer,

@@ -10,9 +10,11 @@
 // the issuer of one of the certificates the server sent, so this package
 // reads the same files in the same order, at each handshake, keeps only the
 // roots with such a subject, and verifies the chain against those with
-// crypto/x509, exactly as crypto/tls would against the full pool. A scan
-// allocates a few kilobytes whatever the size of the bundle; a handshake
-// happens once per connection (the HTTP clients keep theirs alive).
+// crypto/x509, exactly as crypto/tls would against the full pool. Passing
+// over a root allocates nothing; a scan of Debian's store allocates about
+// 177 KB in all, most of it listing /etc/ssl/certs, and keeps none of it. A
+// handshake happens once per connection (the HTTP clients keep theirs
+// alive).
 package sysroots
 
 import (
