@@ -2,6 +2,7 @@ package display
 
 import (
 	"image"
+	"io"
 	"testing"
 	"time"
 
@@ -46,5 +47,18 @@ func BenchmarkPixelScreenTick(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		s.Tick(now5.Add(time.Duration(i%100) * time.Millisecond))
+	}
+}
+
+// A tick of a TTY terminal showing a code: the whole text is laid out again
+// (big letters, QR, countdown bar) and compared with what is on screen.
+func BenchmarkTerminalTick(b *testing.B) {
+	ck := &clock{now5}
+	t := NewTerminal(io.Discard, TerminalOptions{TTY: true, Now: ck.now})
+	t.Show(fixtures[1].view)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t.Tick(now5.Add(time.Duration(i) * time.Second))
 	}
 }

@@ -1,6 +1,7 @@
 package display
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -186,22 +187,26 @@ func halfBlock(top, bottom bool) string {
 }
 
 // blockLetters writes s in the 8x8 matrix font, two pixel rows per line
-// with half blocks, at most 9 characters (72 columns) per band.
+// with half blocks, at most 9 characters (72 columns) per band. A line is
+// built in a buffer on the stack: a TTY redraws the view every tick, and
+// concatenating the line cell by cell made 23 KB of garbage each time.
 func blockLetters(b *strings.Builder, s string) {
+	const perBand = 9
+	var buf [perBand * 8 * len("█")]byte
 	for len(s) > 0 {
-		part := s[:min(len(s), 9)]
+		part := s[:min(len(s), perBand)]
 		s = s[len(part):]
 		for row := 0; row < 8; row += 2 {
-			b.WriteString("  ")
-			line := ""
+			line := buf[:0]
 			for i := 0; i < len(part); i++ {
 				g := &matrixGlyphs[part[i]-0x20]
 				for col := 0; col < 8; col++ {
 					m := byte(0x80 >> col)
-					line += halfBlock(g[row]&m != 0, g[row+1]&m != 0)
+					line = append(line, halfBlock(g[row]&m != 0, g[row+1]&m != 0)...)
 				}
 			}
-			b.WriteString(strings.TrimRight(line, " "))
+			b.WriteString("  ")
+			b.Write(bytes.TrimRight(line, " "))
 			b.WriteString("\n")
 		}
 	}
