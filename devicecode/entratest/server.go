@@ -558,6 +558,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case ep == EndpointDeviceCode:
+		if rp := checkScope(f.scope); rp != nil {
+			s.answer(w, rec, nil, *rp)
+			return
+		}
 		s.deviceAuthorization(w, rec, f)
 	case f.grantType == grantDeviceCode:
 		s.poll(w, rec, f)
@@ -889,6 +893,41 @@ func (c *deviceCode) lastPollOrIssue() time.Time {
 		return c.issued
 	}
 	return c.lastPoll
+}
+
+// graphScopes are the Microsoft Graph delegated permissions the server
+// knows (lower case: Entra compares scopes without case). A bare scope or
+// a graph.microsoft.com one outside this list "does not exist", as a typo
+// does on the real service.
+var graphScopes = map[string]bool{
+	".default": true, "user.read": true, "user.readbasic.all": true, "user.read.all": true,
+	"user.readwrite": true, "mail.read": true, "mail.readwrite": true, "mail.send": true,
+	"calendars.read": true, "calendars.readwrite": true, "contacts.read": true,
+	"files.read": true, "files.read.all": true, "files.readwrite": true, "files.readwrite.all": true,
+	"sites.read.all": true, "sites.readwrite.all": true, "group.read.all": true,
+	"directory.read.all": true, "presence.read": true, "tasks.readwrite": true,
+	"notes.read": true, "chat.read": true, "channelmessage.send": true,
+}
+
+// checkScope answers a device authorization request's scope as Entra does:
+// AADSTS900144 when it is missing, AADSTS70011 (invalid_scope) when a
+// Microsoft Graph scope does not exist. Other resources' scopes pass: the
+// server does not know their APIs.
+func checkScope(scope []byte) *Reply {
+	scopes := strings.Fields(string(scope))
+	if len(scopes) == 0 {
+		return &Reply{Error: "invalid_request", AADSTS: 900144, Description: "The request body must contain the following parameter: 'scope'."}
+	}
+	for _, sc := range scopes {
+		if resourceOf(sc) != "https://graph.microsoft.com" {
+			continue
+		}
+		name := sc[strings.LastIndex(sc, "/")+1:]
+		if !graphScopes[strings.ToLower(name)] {
+			return &Reply{Error: "invalid_scope", AADSTS: 70011, Description: "The provided value for the input parameter 'scope' is not valid. The scope '" + sanitize(sc) + "' does not exist."}
+		}
+	}
+	return nil
 }
 
 // resourceOf returns the resource a scope belongs to; bare scopes

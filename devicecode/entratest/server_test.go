@@ -236,6 +236,10 @@ func TestConfigurationErrors(t *testing.T) {
 		{"unknown tenant", "/fabrikam.com/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}}, 400, "invalid_request", 90002},
 		{"unknown client", devPath, url.Values{"client_id": {"nobody"}}, 400, "unauthorized_client", 700016},
 		{"no client", devPath, url.Values{}, 400, "invalid_request", 900144},
+		{"no scope", devPath, url.Values{"client_id": {DefaultClientID}}, 400, "invalid_request", 900144},
+		{"blank scope", devPath, url.Values{"client_id": {DefaultClientID}, "scope": {" "}}, 400, "invalid_request", 900144},
+		{"graph scope that does not exist", devPath, url.Values{"client_id": {DefaultClientID}, "scope": {"openid User.Raed offline_access"}}, 400, "invalid_scope", 70011},
+		{"graph URL scope that does not exist", devPath, url.Values{"client_id": {DefaultClientID}, "scope": {"https://graph.microsoft.com/Mail.Reed"}}, 400, "invalid_scope", 70011},
 		{"secret sent", devPath, url.Values{"client_id": {DefaultClientID}, "client_secret": {"s"}}, 401, "invalid_client", 700025},
 		{"no grant type", tokenPath, url.Values{"client_id": {DefaultClientID}}, 400, "invalid_request", 900144},
 		{"bad grant type", tokenPath, url.Values{"client_id": {DefaultClientID}, "grant_type": {"password"}}, 400, "unsupported_grant_type", 70003},
@@ -251,8 +255,27 @@ func TestConfigurationErrors(t *testing.T) {
 		st, r := h.poll(m["device_code"].(string))
 		checkError(t, st, r, 401, "invalid_client", 7000218)
 	})
+	t.Run("scopes that exist", func(t *testing.T) {
+		for _, scope := range []string{
+			"user.read", // Entra compares scopes without case
+			"https://graph.microsoft.com/.default openid",
+			"https://storage.azure.com/user_impersonation", // another resource: not checked
+			"api://boardlogin-iot/telemetry.write offline_access",
+		} {
+			st, m := h.post(devPath, url.Values{"client_id": {DefaultClientID}, "scope": {scope}})
+			if st != 200 || m["user_code"] == nil {
+				t.Errorf("scope %q refused: %d %v", scope, st, m)
+			}
+		}
+	})
+	t.Run("the description names the scope", func(t *testing.T) {
+		_, m := h.post(devPath, url.Values{"client_id": {DefaultClientID}, "scope": {"User.Raed"}})
+		if d, _ := m["error_description"].(string); !strings.HasPrefix(d, "AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope 'User.Raed' does not exist.\r\n") {
+			t.Errorf("error_description = %q", d)
+		}
+	})
 	t.Run("tenant by domain", func(t *testing.T) {
-		st, m := h.post("/"+TenantDomain+"/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}})
+		st, m := h.post("/"+TenantDomain+"/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}, "scope": {"User.Read"}})
 		if st != 200 || m["user_code"] == nil {
 			t.Errorf("domain tenant refused: %d %v", st, m)
 		}
