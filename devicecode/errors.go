@@ -130,6 +130,7 @@ func (e *ServiceError) hasAny(codes ...int) bool {
 var (
 	needsSignInCodes = []int{700082, 70008, 70043, 50173, 50076, 50079, 65001}
 	configCodes      = []int{50059, 90133, 9001023, 90002, 700016, 7000218, 700025}
+	scopeCodes       = []int{70011, 28000, 28002, 28003, 700022, 500011, 650057, 65005}
 	policyCodes      = []int{53003, 530035, 50097, 50005}
 	transientCodes   = []int{50196}
 )
@@ -157,16 +158,25 @@ func NeedsSignIn(err error) bool {
 var errNoSignIn = errors.New("devicecode: not signed in; sign in with a device code")
 
 // IsConfigError reports whether err comes from the configuration (tenant,
-// authority host, client id, app registration) rather than from the user or
-// the network: AADSTS 50059, 90133, 9001023, 90002, 700016, 7000218,
-// 700025, or a configuration refused by New. Retrying does not help.
+// authority host, client id, scopes, app registration) rather than from the
+// user or the network: AADSTS 50059, 90133, 9001023, 90002, 700016,
+// 7000218, 700025; invalid_scope or invalid_resource, or AADSTS 70011,
+// 28000, 28002, 28003, 700022, 500011, 650057, 65005 (a scope that does not
+// exist, scopes of two resources in one profile, an API the tenant or the
+// app registration does not have); or a configuration refused by New. Retrying does not help, and
+// neither does signing in again.
 func IsConfigError(err error) bool {
 	var ce *ConfigError
 	if errors.As(err, &ce) {
 		return true
 	}
 	var se *ServiceError
-	return errors.As(err, &se) && (se.hasAny(configCodes...) || se.Code == "unauthorized_client" || se.Code == "invalid_client")
+	return errors.As(err, &se) && (se.hasAny(configCodes...) || se.Code == "unauthorized_client" || se.Code == "invalid_client" || isScopeError(se))
+}
+
+// isScopeError reports a reply refusing the scopes asked for.
+func isScopeError(se *ServiceError) bool {
+	return se.Code == "invalid_scope" || se.Code == "invalid_resource" || se.hasAny(scopeCodes...)
 }
 
 // IsBlockedByPolicy reports whether Conditional Access (or another tenant
@@ -211,6 +221,14 @@ func Hint(err error) string {
 			return `enable "Allow public client flows" on the app registration`
 		case se.HasCode(700025):
 			return "the app is a public client: remove the client secret from the configuration"
+		case se.hasAny(28000, 700022):
+			return "a profile's scopes must all be of one resource: give each resource a profile of its own"
+		case se.HasCode(500011) || se.Code == "invalid_resource":
+			return "this tenant has no such resource: check the profile's scopes"
+		case se.hasAny(650057, 65005):
+			return "add the API to the app registration's API permissions, or fix the profile's scopes"
+		case isScopeError(se):
+			return "check the profile's scopes"
 		case se.HasCode(700016) || se.Code == "invalid_client" || se.Code == "unauthorized_client":
 			return "check the client id and that the app is registered in this tenant"
 		}

@@ -314,3 +314,108 @@ func TestE2EConfigCheckBinary(t *testing.T) {
 		t.Errorf("error does not name the key: %s", out)
 	}
 }
+
+// A profile whose scopes the provider refuses is a configuration error:
+// the agent says which scope and what to fix, stops, and does not loop on
+// new codes (before, it showed "no network" and asked for a code every few
+// seconds, for ever).
+func TestE2EScopeErrorsStopWithTheirReason(t *testing.T) {
+	bin := agentBinary(t)
+	tests := []struct {
+		name    string
+		scopes  string
+		approve bool     // the provider only refuses the scopes at the token endpoint
+		want    []string // in the log and on the display
+	}{
+		{"a scope that does not exist", "https://graph.microsoft.com/User.Raed", false,
+			[]string{"invalid_scope", "AADSTS70011", "The scope 'https://graph.microsoft.com/User.Raed' does not exist.", "check the profile's scopes"}},
+		{"scopes of two resources", "https://graph.microsoft.com/User.Read https://storage.azure.com/user_impersonation", true,
+			[]string{"invalid_scope", "AADSTS28000", "more than one resource", "give each resource a profile of its own"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := startE2E(t, time.Hour)
+			sub := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/state")
+			var args []string
+			for _, f := range e.flags() {
+				if strings.HasPrefix(f, "-profile.graph=") {
+					f = "-profile.graph=" + tt.scopes
+				}
+				args = append(args, f)
+			}
+			var stdout, stderr syncBuffer
+			cmd := testenv.Start(t, func() *exec.Cmd {
+				c := e.command(bin, append([]string{"run"}, args...)...)
+				c.Stdout, c.Stderr = &stdout, &stderr
+				return c
+			})
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			defer func() {
+				if cmd.ProcessState == nil {
+					cmd.Process.Kill()
+					<-exited
+				}
+				if t.Failed() {
+					t.Logf("agent stdout:\n%s\nagent stderr:\n%s", stdout.String(), stderr.String())
+				}
+			}()
+
+			if tt.approve {
+				var code string
+				waitFor(t, 30*time.Second, "a device code", func() bool {
+					if cs := e.idp.UserCodes(); len(cs) > 0 {
+						code = cs[0]
+					}
+					return code != ""
+				})
+				if err := e.idp.Approve(code); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitFor(t, 30*time.Second, "the configuration error in the log", func() bool {
+				return strings.Contains(stderr.String(), `msg="configuration error"`)
+			})
+			sub.WaitFor(10*time.Second, "state error", func(m mosquittotest.Message) bool {
+				return bytes.Contains(m.Payload, []byte(`"error"`)) && bytes.Contains(m.Payload, []byte("invalid_scope"))
+			})
+			for _, w := range tt.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("the log does not say %q", w)
+				}
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("the display does not say %q", w)
+				}
+			}
+			// Nothing more: wait longer than the first back-off after a
+			// transient error (1 to 2 s), then count.
+			after := len(e.idp.Requests())
+			time.Sleep(3 * time.Second)
+			codes := 0
+			for i, r := range e.idp.Requests() {
+				if r.Endpoint == entratest.EndpointDeviceCode {
+					codes++
+				}
+				if i >= after {
+					t.Errorf("a request to the %s endpoint after the configuration error", r.Endpoint)
+				}
+			}
+			if codes != 1 {
+				t.Errorf("%d device code requests, want 1", codes)
+			}
+			if strings.Contains(stderr.String(), "retrying") {
+				t.Error("the agent retried a configuration error")
+			}
+
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Errorf("agent exit after SIGTERM: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("agent did not exit within 20s of SIGTERM")
+			}
+		})
+	}
+}
