@@ -281,6 +281,12 @@ func (c *Client) pollError(se *ServiceError) (*Token, pollOutcome, error) {
 	case "slow_down":
 		return nil, pollSlowDown, nil
 	case "authorization_declined", "access_denied":
+		if IsBlockedByPolicy(se) {
+			// Entra says access_denied for a Conditional Access or
+			// security defaults block too: not the user's no, and a
+			// new code would only be blocked again.
+			return nil, pollDone, se
+		}
 		return nil, pollDone, &endError{ErrDeclined, se}
 	case "bad_verification_code":
 		return nil, pollDone, &endError{ErrBadCode, se}

@@ -69,6 +69,20 @@ func TestPollTable(t *testing.T) {
 				}
 			}},
 		{name: "access_denied, form encoded", replies: []entratest.Reply{formDenied}, wantIs: devicecode.ErrDeclined, wantPolls: 1},
+		{name: "access_denied by Conditional Access is a policy block, not a decline", replies: []entratest.Reply{entratest.Pending, {Error: "access_denied", AADSTS: 53003, Description: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."}},
+			wantErr: "ask the tenant admin", wantPolls: 2,
+			check: func(t *testing.T, err error) {
+				if errors.Is(err, devicecode.ErrDeclined) || !devicecode.IsBlockedByPolicy(err) {
+					t.Errorf("class of %v is wrong: declined %v, policy %v", err, errors.Is(err, devicecode.ErrDeclined), devicecode.IsBlockedByPolicy(err))
+				}
+			}},
+		{name: "invalid_scope after approval is a configuration error", replies: []entratest.Reply{{Error: "invalid_scope", AADSTS: 28000, Description: "Provided value for the input parameter scope is not valid because it contains more than one resource."}},
+			wantErr: "give each resource a profile of its own", wantPolls: 1,
+			check: func(t *testing.T, err error) {
+				if !devicecode.IsConfigError(err) || devicecode.IsTransient(err) || devicecode.NeedsSignIn(err) {
+					t.Errorf("class of %v is wrong", err)
+				}
+			}},
 		{name: "bad_verification_code", replies: []entratest.Reply{entratest.BadCode}, wantIs: devicecode.ErrBadCode, wantPolls: 1},
 		{name: "expired_token", replies: []entratest.Reply{entratest.Pending, entratest.ExpiredToken}, wantIs: devicecode.ErrExpired, wantPolls: 2},
 		{name: "v1 code_expired", replies: []entratest.Reply{{Error: "code_expired", AADSTS: 70020}}, wantIs: devicecode.ErrExpired, wantPolls: 1},
