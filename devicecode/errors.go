@@ -163,7 +163,8 @@ var errNoSignIn = errors.New("devicecode: not signed in; sign in with a device c
 // 7000218, 700025; invalid_scope or invalid_resource, or AADSTS 70011,
 // 28000, 28002, 28003, 700022, 500011, 650057, 65005 (a scope that does not
 // exist, scopes of two resources in one profile, an API the tenant or the
-// app registration does not have); or a configuration refused by New. Retrying does not help, and
+// app registration does not have); unsupported_grant_type (a token endpoint
+// without the device code grant); or a configuration refused by New. Retrying does not help, and
 // neither does signing in again.
 func IsConfigError(err error) bool {
 	var ce *ConfigError
@@ -171,7 +172,8 @@ func IsConfigError(err error) bool {
 		return true
 	}
 	var se *ServiceError
-	return errors.As(err, &se) && (se.hasAny(configCodes...) || se.Code == "unauthorized_client" || se.Code == "invalid_client" || isScopeError(se))
+	return errors.As(err, &se) && (se.hasAny(configCodes...) || se.Code == "unauthorized_client" || se.Code == "invalid_client" ||
+		se.Code == "unsupported_grant_type" || isScopeError(se))
 }
 
 // isScopeError reports a reply refusing the scopes asked for.
@@ -229,6 +231,8 @@ func Hint(err error) string {
 			return "add the API to the app registration's API permissions, or fix the profile's scopes"
 		case isScopeError(se):
 			return "check the profile's scopes"
+		case se.Code == "unsupported_grant_type":
+			return "this token endpoint does not take the device code grant: check token-endpoint, and that the client may use the device flow"
 		case se.HasCode(700016) || se.Code == "invalid_client" || se.Code == "unauthorized_client":
 			return "check the client id and that the app is registered in this tenant"
 		}

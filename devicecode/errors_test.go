@@ -48,6 +48,7 @@ func TestClassification(t *testing.T) {
 		{"invalid_resource, no code", se(400, "invalid_resource"), class{config: true}, "no such resource"},
 		{"650057 API not in the registration", se(400, "invalid_client", 650057), class{config: true}, "API permissions"},
 		{"65005 misconfigured app", se(400, "invalid_client", 65005), class{config: true}, "API permissions"},
+		{"unsupported_grant_type", se(400, "unsupported_grant_type", 70003), class{config: true}, "does not take the device code grant"},
 		{"53003 conditional access", se(400, "invalid_grant", 53003), class{policy: true}, "ask the tenant admin"},
 		{"530035 security defaults", se(400, "access_denied", 530035), class{policy: true}, "ask the tenant admin"},
 		{"50097 device auth", se(400, "invalid_grant", 50097), class{policy: true}, "ask the tenant admin"},
