@@ -113,6 +113,7 @@ const (
 	classBadCode                     // the provider does not know the code
 	classExpired                     // the code expired unused
 	classClock                       // TLS says the certificate is not yet valid
+	classOther                       // an error of no known class: retry with back-off, shown as an error
 )
 
 // classifiedError carries an engine error with its class and a one-line

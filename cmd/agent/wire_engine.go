@@ -77,7 +77,13 @@ func classify(err error) error {
 		return err
 	}
 	reason := strings.TrimPrefix(err.Error(), "devicecode: ")
-	c := classTransient
+	// The network, a 5xx or a captive portal: "no network" on the display.
+	// An error reply the agent has no class for (the provider did answer)
+	// or a local failure is retried the same way but shown as an error.
+	c := classOther
+	if devicecode.IsTransient(err) {
+		c = classTransient
+	}
 	switch {
 	case errors.Is(err, devicecode.ErrDeclined):
 		c, reason = classDeclined, "sign-in declined"
