@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,8 +13,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Default paths, shared with build/arm (the systemd unit and the Debian
@@ -159,11 +162,21 @@ type Profile struct {
 // configError lists every problem found, one per line.
 type configError struct{ problems []string }
 
+// maxProblemsShown caps the list: a wrong file given as the config would
+// otherwise print a problem per line of it.
+const maxProblemsShown = 20
+
 func (e *configError) Error() string {
 	if len(e.problems) == 1 {
 		return "config: " + e.problems[0]
 	}
-	return fmt.Sprintf("config: %d problems:\n  %s", len(e.problems), strings.Join(e.problems, "\n  "))
+	shown := e.problems
+	more := ""
+	if len(shown) > maxProblemsShown {
+		shown = shown[:maxProblemsShown]
+		more = fmt.Sprintf("\n  ... and %d more", len(e.problems)-maxProblemsShown)
+	}
+	return fmt.Sprintf("config: %d problems:\n  %s%s", len(e.problems), strings.Join(shown, "\n  "), more)
 }
 
 // parseFile reads key = value lines. Blank lines and lines starting with #
@@ -177,6 +190,11 @@ func parseFile(name string, r io.Reader, into map[string]value) []string {
 	for sc.Scan() {
 		line++
 		src := fmt.Sprintf("%s:%d", name, line)
+		if b := sc.Bytes(); bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+			// Not a config file (a binary, an image): one problem, not one
+			// per line of it.
+			return append(problems, src+": not text (a NUL byte or invalid UTF-8): is this the config file?")
+		}
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || text[0] == '#' {
 			continue
@@ -219,7 +237,12 @@ func parseFile(name string, r io.Reader, into map[string]value) []string {
 		}
 		into[k] = value{text: v, src: src}
 	}
-	if err := sc.Err(); err != nil {
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		problems = append(problems, fmt.Sprintf("%s:%d: line longer than 64 KiB: is this the config file?", name, line+1))
+	case errors.Is(err, syscall.EISDIR):
+		problems = append(problems, fmt.Sprintf("%s is a directory: give the config file", name))
+	case err != nil:
 		problems = append(problems, fmt.Sprintf("%s:%d: %v", name, line+1, err))
 	}
 	return problems

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -85,6 +86,9 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"config key in file", minimalConf + "config = /x\n", nil, []string{"config cannot be set in the file"}},
 		{"flag value", minimalConf, []string{"-gomemlimit", "lots"}, []string{"flag -gomemlimit: gomemlimit: want a size"}},
 		{"several at once", minimalConf + "a = 1\nb = 2\n", nil, []string{"2 problems", `"a"`, `"b"`}},
+		{"binary file", minimalConf + "\x7fELF\x02\x01\x01\x00\x00\nmore = \x00\n", nil, []string{":4: not text (a NUL byte or invalid UTF-8): is this the config file?"}},
+		{"invalid UTF-8", minimalConf + "display = \xff\xfe\n", nil, []string{":4: not text"}},
+		{"line too long", minimalConf + "tenant = " + strings.Repeat("a", 70000) + "\n", nil, []string{":4: line longer than 64 KiB"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +113,41 @@ func TestConfigMissingFile(t *testing.T) {
 	_, _, err := loadConfig([]string{"-config", "/nonexistent/boardlogin.conf"}, envMap(), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "cannot read /nonexistent/boardlogin.conf") {
 		t.Fatalf("explicit missing file: %v", err)
+	}
+}
+
+func TestConfigDirectoryGivenAsFile(t *testing.T) {
+	dir := t.TempDir()
+	_, _, err := loadConfig([]string{"-config", dir}, envMap(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), dir+" is a directory: give the config file") {
+		t.Fatalf("directory as config: %v", err)
+	}
+}
+
+// A binary given as the config is one problem, and a long list is cut.
+func TestConfigProblemsAreCapped(t *testing.T) {
+	var file strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&file, "key%d = x\n", i)
+	}
+	file.WriteString("\x00\x01binary\nkey99 = x\n")
+	_, _, err := loadConfig([]string{"-config", writeConf(t, file.String())}, envMap(), io.Discard)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	// 30 unknown keys, the binary line (reading stops there), then
+	// client-id, tenant and profile missing.
+	for _, w := range []string{"config: 34 problems:", `unknown key "key0"`, `unknown key "key19"`, "  ... and 14 more"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error does not contain %q:\n%s", w, msg)
+		}
+	}
+	if strings.Contains(msg, `"key20"`) || strings.Contains(msg, "key99") {
+		t.Errorf("more than 20 problems shown, or reading went on past the binary line:\n%s", msg)
+	}
+	if n := strings.Count(msg, "\n"); n != 21 {
+		t.Errorf("%d lines after the first, want 20 problems and the count of the rest", n)
 	}
 }
 
