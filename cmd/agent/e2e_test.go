@@ -137,6 +137,51 @@ func (e *e2eEnv) flags(extra ...string) []string {
 		"-mqtt-broker", "tcp://" + e.broker.Addr(), "-mqtt-prefix", e.prefix, "-display", "terminal"}, extra...)
 }
 
+// runningAgent is the agent binary running "run" in a test.
+type runningAgent struct {
+	cmd            *exec.Cmd
+	exited         chan error
+	stdout, stderr syncBuffer
+}
+
+// startAgent runs the agent with args in e. When the test ends the agent is
+// killed if it still runs, and its output is logged if the test failed.
+func startAgent(t *testing.T, e *e2eEnv, bin string, args ...string) *runningAgent {
+	t.Helper()
+	a := &runningAgent{exited: make(chan error, 1)}
+	a.cmd = testenv.Start(t, func() *exec.Cmd {
+		c := e.command(bin, append([]string{"run"}, args...)...)
+		c.Stdout, c.Stderr = &a.stdout, &a.stderr
+		return c
+	})
+	go func() { a.exited <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		if a.cmd.ProcessState == nil {
+			a.cmd.Process.Kill()
+			<-a.exited
+		}
+		if t.Failed() {
+			t.Logf("agent stdout:\n%s\nagent stderr:\n%s", a.stdout.String(), a.stderr.String())
+		}
+	})
+	return a
+}
+
+// stop sends SIGTERM and fails the test unless the agent exits cleanly
+// within 20 s.
+func (a *runningAgent) stop(t *testing.T) {
+	t.Helper()
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-a.exited:
+		if err != nil {
+			t.Errorf("agent exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("agent did not exit within 20s of SIGTERM")
+	}
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -160,23 +205,8 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	e := startE2E(t, 6*time.Second)
 	sub := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/#")
 
-	var stdout, stderr syncBuffer
-	cmd := testenv.Start(t, func() *exec.Cmd {
-		c := e.command(bin, append([]string{"run"}, e.flags("-log-level", "debug")...)...)
-		c.Stdout, c.Stderr = &stdout, &stderr
-		return c
-	})
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("agent stdout:\n%s\nagent stderr:\n%s", stdout.String(), stderr.String())
-		}
-	}()
+	a := startAgent(t, e, bin, e.flags("-log-level", "debug")...)
+	stdout, stderr := &a.stdout, &a.stderr
 
 	// 1. The code is shown.
 	var code string
@@ -227,15 +257,7 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	}
 
 	// 6. SIGTERM: a clean exit and offline retained.
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("agent exit after SIGTERM: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("agent did not exit within 20s of SIGTERM")
-	}
+	a.stop(t)
 	late := e.broker.Subscribe(t, mosquittotest.SubOptions{}, e.prefix+"/status")
 	m := late.WaitFor(10*time.Second, "retained status", func(m mosquittotest.Message) bool { return m.Retained })
 	if string(m.Payload) != "offline" {
@@ -343,23 +365,8 @@ func TestE2EScopeErrorsStopWithTheirReason(t *testing.T) {
 				}
 				args = append(args, f)
 			}
-			var stdout, stderr syncBuffer
-			cmd := testenv.Start(t, func() *exec.Cmd {
-				c := e.command(bin, append([]string{"run"}, args...)...)
-				c.Stdout, c.Stderr = &stdout, &stderr
-				return c
-			})
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			defer func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					<-exited
-				}
-				if t.Failed() {
-					t.Logf("agent stdout:\n%s\nagent stderr:\n%s", stdout.String(), stderr.String())
-				}
-			}()
+			a := startAgent(t, e, bin, args...)
+			stdout, stderr := &a.stdout, &a.stderr
 
 			if tt.approve {
 				var code string
@@ -406,16 +413,7 @@ func TestE2EScopeErrorsStopWithTheirReason(t *testing.T) {
 			if strings.Contains(stderr.String(), "retrying") {
 				t.Error("the agent retried a configuration error")
 			}
-
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case err := <-exited:
-				if err != nil {
-					t.Errorf("agent exit after SIGTERM: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("agent did not exit within 20s of SIGTERM")
-			}
+			a.stop(t)
 		})
 	}
 }
