@@ -72,6 +72,10 @@ func TestConfigRefused(t *testing.T) {
 		{"unnamed profile", devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "contoso.com"}, Profiles: []devicecode.Profile{{}}}, "Profiles[0].Name"},
 		{"duplicate profile", devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "contoso.com"}, Profiles: []devicecode.Profile{{Name: "a"}, {Name: "a"}}}, "duplicate"},
 		{"scope with space", devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "contoso.com"}, Profiles: []devicecode.Profile{{Name: "a", Scopes: []string{"a b"}}}}, "one scope per entry"},
+		{"two resources in a profile", entraProfiles(devicecode.Profile{Name: "graph", Scopes: []string{"openid", "https://graph.microsoft.com/User.Read", "https://storage.azure.com/user_impersonation"}}),
+			`Profiles[0].Scopes: profile "graph" names scopes of two resources, https://graph.microsoft.com and https://storage.azure.com: Entra ID issues a token for one resource at a time`},
+		{"two apps in a profile", entraProfiles(devicecode.Profile{Name: "iot"}, devicecode.Profile{Name: "apis", Scopes: []string{"api://a/read", "api://B/write"}}),
+			`Profiles[1].Scopes: profile "apis" names scopes of two resources, api://a and api://b`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,6 +96,34 @@ func TestConfigRefused(t *testing.T) {
 	}
 	if _, err := devicecode.New(devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "common"}, AllowMultiTenant: true}); err != nil {
 		t.Errorf("common with AllowMultiTenant: %v", err)
+	}
+}
+
+// entraProfiles is an Entra configuration with profiles.
+func entraProfiles(p ...devicecode.Profile) devicecode.Config {
+	return devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "contoso.com"}, Profiles: p}
+}
+
+// Scopes of one resource pass, however they are written; what only Entra
+// can tell apart (a bare scope, an application id) is left to it.
+func TestOneResourcePerProfileAccepted(t *testing.T) {
+	for _, scopes := range [][]string{
+		{"https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Mail.Send", "openid", "profile", "offline_access"},
+		{"HTTPS://Graph.Microsoft.com/User.Read", "https://graph.microsoft.com/.default"},
+		{"https://database.windows.net//.default", "https://database.windows.net/user_impersonation"},
+		{"api://boardlogin-iot/telemetry.write", "api://boardlogin-iot/.default"},
+		{"User.Read", "https://storage.azure.com/user_impersonation"},                               // bare: Graph of whichever cloud; Entra decides
+		{"00000003-0000-0000-c000-000000000000/User.Read", "https://graph.microsoft.com/Mail.Read"}, // an app id and its URI
+	} {
+		if _, err := devicecode.New(entraProfiles(devicecode.Profile{Name: "p", Scopes: scopes})); err != nil {
+			t.Errorf("%q refused: %v", scopes, err)
+		}
+	}
+	// Another provider's scopes mean what it says they mean.
+	generic := devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Issuer: "https://idp.example.com"},
+		Profiles: []devicecode.Profile{{Name: "p", Scopes: []string{"https://a.example/x", "https://b.example/y"}}}}
+	if _, err := devicecode.New(generic); err != nil {
+		t.Errorf("generic provider refused: %v", err)
 	}
 }
 

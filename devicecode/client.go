@@ -187,7 +187,40 @@ func New(cfg Config) (*Client, error) {
 		c.ep = r
 		c.entra = isEntraHost(r.token.Hostname())
 	}
+	if c.entra {
+		for i, p := range c.profiles {
+			if a, b := twoResources(p.Scopes); b != "" {
+				return nil, &ConfigError{fmt.Sprintf("Profiles[%d].Scopes", i), fmt.Sprintf(
+					"profile %q names scopes of two resources, %s and %s: Entra ID issues a token for one resource at a time (it would refuse with AADSTS28000 after sign-in); give each resource a profile of its own",
+					p.Name, a, b)}
+			}
+		}
+	}
 	return c, nil
+}
+
+// twoResources returns two different resources named by scopes, or "", "".
+// Only scopes that name their resource count (https://host/path/scope,
+// api://app/scope); a bare scope such as User.Read (Microsoft Graph of the
+// cloud signed in to) or one under an application id is left to Entra
+// ID, which knows what it means.
+func twoResources(scopes []string) (string, string) {
+	first := ""
+	for _, s := range scopes {
+		i := strings.Index(s, "://")
+		j := strings.LastIndexByte(s, '/')
+		if i <= 0 || j < i+3 {
+			continue
+		}
+		r := strings.ToLower(strings.TrimRight(s[:j], "/"))
+		switch {
+		case first == "":
+			first = r
+		case r != first:
+			return first, r
+		}
+	}
+	return "", ""
 }
 
 func isEntraHost(h string) bool {

@@ -235,14 +235,19 @@ func TestUnknownProfile(t *testing.T) {
 
 func TestMultiResourceScopesRefused(t *testing.T) {
 	// Entra issues one resource per request: a profile spanning two gets
-	// AADSTS28000 from the server, surfaced as a ServiceError.
-	bad := devicecode.Profile{Name: "bad", Scopes: []string{graph.Scopes[0], storage.Scopes[0]}}
+	// AADSTS28000 from the server, surfaced as a ServiceError, a
+	// configuration error. (New refuses two resources named outright; a
+	// bare Graph scope is left to the server.)
+	bad := devicecode.Profile{Name: "bad", Scopes: []string{"User.Read", storage.Scopes[0]}}
 	e := newEnv(t, entratest.Options{}, func(c *devicecode.Config) { c.Profiles = []devicecode.Profile{graph, bad} })
 	signIn(t, e)
 	_, err := e.c.AcquireSilent(context.Background(), "bad")
 	var se *devicecode.ServiceError
 	if !errors.As(err, &se) || !se.HasCode(28000) {
 		t.Fatalf("err = %v, want AADSTS28000", err)
+	}
+	if !devicecode.IsConfigError(err) || devicecode.NeedsSignIn(err) || devicecode.IsTransient(err) {
+		t.Errorf("class of %v is wrong: want a configuration error", err)
 	}
 }
 

@@ -335,6 +335,17 @@ func TestE2EConfigCheckBinary(t *testing.T) {
 	if !strings.Contains(string(out), "display") {
 		t.Errorf("error does not name the key: %s", out)
 	}
+	// Scopes of two resources named outright: refused before any sign-in.
+	out, err = testenv.CombinedOutput(func() *exec.Cmd {
+		return testenv.Command(bin, "config", "check", "-config", "../../build/arm/boardlogin.conf",
+			"-profile.graph=https://graph.microsoft.com/User.Read https://storage.azure.com/user_impersonation")
+	})
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("config check with two resources in a profile: %v (want exit 2)\n%s", err, out)
+	}
+	if want := `profile "graph" names scopes of two resources, https://graph.microsoft.com and https://storage.azure.com`; !strings.Contains(string(out), want) {
+		t.Errorf("config check says %s, want %q", out, want)
+	}
 }
 
 // A profile whose scopes the provider refuses is a configuration error:
@@ -351,7 +362,9 @@ func TestE2EScopeErrorsStopWithTheirReason(t *testing.T) {
 	}{
 		{"a scope that does not exist", "https://graph.microsoft.com/User.Raed", false,
 			[]string{"invalid_scope", "AADSTS70011", "The scope 'https://graph.microsoft.com/User.Raed' does not exist.", "check the profile's scopes"}},
-		{"scopes of two resources", "https://graph.microsoft.com/User.Read https://storage.azure.com/user_impersonation", true,
+		// A bare scope is Graph's only to Entra (config check leaves it be),
+		// so the provider refuses the pair after approval.
+		{"scopes of two resources", "User.Read https://storage.azure.com/user_impersonation", true,
 			[]string{"invalid_scope", "AADSTS28000", "more than one resource", "give each resource a profile of its own"}},
 	}
 	for _, tt := range tests {
