@@ -164,8 +164,8 @@ var errNoSignIn = errors.New("devicecode: not signed in; sign in with a device c
 // 28000, 28002, 28003, 700022, 500011, 650057, 65005 (a scope that does not
 // exist, scopes of two resources in one profile, an API the tenant or the
 // app registration does not have); unsupported_grant_type (a token endpoint
-// without the device code grant); or a configuration refused by New. Retrying does not help, and
-// neither does signing in again.
+// without the device code grant); or a configuration refused by New.
+// Retrying does not help, and neither does signing in again.
 func IsConfigError(err error) bool {
 	var ce *ConfigError
 	if errors.As(err, &ce) {
