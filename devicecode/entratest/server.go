@@ -910,15 +910,19 @@ var graphScopes = map[string]bool{
 }
 
 // checkScope answers a device authorization request's scope as Entra does:
-// AADSTS900144 when it is missing, AADSTS70011 (invalid_scope) when a
-// Microsoft Graph scope does not exist. Other resources' scopes pass: the
-// server does not know their APIs.
+// AADSTS900144 when it is missing, else as unknownScope.
 func checkScope(scope []byte) *Reply {
-	scopes := strings.Fields(string(scope))
-	if len(scopes) == 0 {
+	if len(strings.Fields(string(scope))) == 0 {
 		return &Reply{Error: "invalid_request", AADSTS: 900144, Description: "The request body must contain the following parameter: 'scope'."}
 	}
-	for _, sc := range scopes {
+	return unknownScope(scope)
+}
+
+// unknownScope answers AADSTS70011 (invalid_scope) when a Microsoft Graph
+// scope does not exist, as Entra does at both endpoints. Other resources'
+// scopes pass: the server does not know their APIs.
+func unknownScope(scope []byte) *Reply {
+	for _, sc := range strings.Fields(string(scope)) {
 		if resourceOf(sc) != "https://graph.microsoft.com" {
 			continue
 		}
@@ -972,6 +976,10 @@ func (s *Server) refreshGrant(w http.ResponseWriter, rec Record, f form) {
 	case s.opts.PublicClientDisabled:
 		s.answer(w, rec, nil, Reply{Status: 401, Error: "invalid_client", AADSTS: 7000218, Description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."})
 	default:
+		if rp := unknownScope(f.scope); rp != nil {
+			s.answer(w, rec, nil, *rp)
+			return
+		}
 		s.issue(w, rec, who, rec.ClientID, string(f.scope), f.clientInfo)
 	}
 }

@@ -220,6 +220,21 @@ func TestRefreshGrant(t *testing.T) {
 	checkError(t, st, r, 400, "invalid_grant", 9002313)
 }
 
+// A Graph scope that does not exist is refused at the token endpoint too.
+func TestRefreshUnknownGraphScope(t *testing.T) {
+	h := newHarness(t, Options{ApproveAfterPolls: 1})
+	m := h.code(nil)
+	_, r := h.poll(m["device_code"].(string))
+	refresh := func(scope string) (int, map[string]any) {
+		return h.post(tokenPath, url.Values{"grant_type": {"refresh_token"}, "client_id": {DefaultClientID}, "refresh_token": {r["refresh_token"].(string)}, "scope": {scope}})
+	}
+	st, e := refresh("Mail.Sned offline_access")
+	checkError(t, st, e, 400, "invalid_scope", 70011)
+	if st, ok := refresh("Mail.Send offline_access"); st != 200 || ok["access_token"] == nil {
+		t.Errorf("a scope that exists, refused: %d %v", st, ok)
+	}
+}
+
 func TestConfigurationErrors(t *testing.T) {
 	h := newHarness(t, Options{PublicClientDisabled: true, ApproveAfterPolls: 1})
 	tests := []struct {
