@@ -60,8 +60,10 @@
 // Errors are typed: ErrDeclined, ErrBadCode and ErrExpired end one device
 // code (errors.Is); *ServiceError carries the provider's reply (error,
 // description, AADSTS codes, trace and correlation ids); NeedsSignIn,
-// IsConfigError, IsBlockedByPolicy and IsTransient classify any error, and
-// Hint gives the one-line instruction for a person. A token endpoint reply
+// IsConfigError, IsBlockedByPolicy and IsTransient classify any error
+// (IsScopeError singles out the configuration errors that belong to one
+// profile's scopes), and Hint gives the one-line instruction for a person.
+// A token endpoint reply
 // that is neither a token nor an OAuth error (a captive portal's page or
 // redirect, a proxy's page, garbage, truncated JSON) is an
 // *UnexpectedReplyError: transient, so polling goes on with backoff while

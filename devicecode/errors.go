@@ -176,6 +176,14 @@ func IsConfigError(err error) bool {
 		se.Code == "unsupported_grant_type" || isScopeError(se))
 }
 
+// IsScopeError reports whether the provider refused the scopes asked for:
+// the configuration error that belongs to one profile (the first one for
+// RequestCode and PollToken, the named one for AcquireSilent).
+func IsScopeError(err error) bool {
+	var se *ServiceError
+	return errors.As(err, &se) && isScopeError(se)
+}
+
 // isScopeError reports a reply refusing the scopes asked for.
 func isScopeError(se *ServiceError) bool {
 	return se.Code == "invalid_scope" || se.Code == "invalid_resource" || se.hasAny(scopeCodes...)

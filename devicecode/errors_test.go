@@ -84,6 +84,25 @@ func TestClassification(t *testing.T) {
 	}
 }
 
+func TestIsScopeError(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&devicecode.ServiceError{Code: "invalid_scope"}, true},
+		{&devicecode.ServiceError{Code: "invalid_resource", ErrorCodes: []int{500011}}, true},
+		{fmt.Errorf("wrapped: %w", &devicecode.ServiceError{Code: "invalid_client", ErrorCodes: []int{650057}}), true},
+		{&devicecode.ServiceError{Code: "invalid_client", ErrorCodes: []int{700016}}, false},
+		{&devicecode.ConfigError{Field: "Profiles[0].Scopes", Reason: "two resources"}, false},
+		{errors.New("invalid_scope"), false},
+		{nil, false},
+	} {
+		if got := devicecode.IsScopeError(tt.err); got != tt.want {
+			t.Errorf("IsScopeError(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
 func TestServiceErrorString(t *testing.T) {
 	tests := []struct {
 		err  *devicecode.ServiceError

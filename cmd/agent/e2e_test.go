@@ -361,11 +361,11 @@ func TestE2EScopeErrorsStopWithTheirReason(t *testing.T) {
 		want    []string // in the log and on the display
 	}{
 		{"a scope that does not exist", "https://graph.microsoft.com/User.Raed", false,
-			[]string{"invalid_scope", "AADSTS70011", "The scope 'https://graph.microsoft.com/User.Raed' does not exist.", "check the profile's scopes"}},
+			[]string{"profile.graph: invalid_scope", "AADSTS70011", "The scope 'https://graph.microsoft.com/User.Raed' does not exist.", "check the profile's scopes"}},
 		// A bare scope is Graph's only to Entra (config check leaves it be),
 		// so the provider refuses the pair after approval.
 		{"scopes of two resources", "User.Read https://storage.azure.com/user_impersonation", true,
-			[]string{"invalid_scope", "AADSTS28000", "more than one resource", "give each resource a profile of its own"}},
+			[]string{"profile.graph: invalid_scope", "AADSTS28000", "more than one resource", "give each resource a profile of its own"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ func (e *engineAdapter) collect(ctx context.Context, first *devicecode.Token) (*
 			var err error
 			tok, err = e.c.AcquireSilent(ctx, p)
 			if err != nil {
-				return nil, classify(err)
+				return nil, classifyFor(p, err)
 			}
 		}
 		if s.Account.Username == "" {
@@ -49,7 +49,7 @@ func (e *engineAdapter) collect(ctx context.Context, first *devicecode.Token) (*
 func (e *engineAdapter) RequestCode(ctx context.Context) (*codeInfo, error) {
 	dc, err := e.c.RequestCode(ctx)
 	if err != nil {
-		return nil, classify(err)
+		return nil, classifyFor(e.firstProfile(), err)
 	}
 	return &codeInfo{UserCode: dc.UserCode, VerificationURI: dc.VerificationURI,
 		VerificationURIComplete: dc.VerificationURIComplete, Message: dc.Message,
@@ -63,7 +63,7 @@ func (e *engineAdapter) PollToken(ctx context.Context, c *codeInfo) (*session, e
 	}
 	tok, err := e.c.PollToken(ctx, dc)
 	if err != nil {
-		return nil, classify(err)
+		return nil, classifyFor(e.firstProfile(), err)
 	}
 	return e.collect(ctx, tok)
 }
@@ -101,6 +101,26 @@ func classify(err error) error {
 		c, reason = classClock, "clock not set: the server's certificate is not yet valid"
 	}
 	return &classifiedError{class: c, reason: reason, err: err}
+}
+
+// firstProfile names the profile whose scopes the device code asks for.
+func (e *engineAdapter) firstProfile() string {
+	if len(e.profiles) == 0 {
+		return ""
+	}
+	return e.profiles[0]
+}
+
+// classifyFor is classify for a request made for one profile: when the
+// provider refused that profile's scopes, the reason starts with its config
+// key (profile.NAME), so the person knows which line to fix.
+func classifyFor(profile string, err error) error {
+	err = classify(err)
+	var ce *classifiedError
+	if profile != "" && devicecode.IsScopeError(err) && errors.As(err, &ce) {
+		ce.reason = "profile." + profile + ": " + ce.reason
+	}
+	return err
 }
 
 // notYetValid reports a TLS failure that a wrong clock explains.

@@ -54,6 +54,13 @@ func TestClassifyEngineErrors(t *testing.T) {
 			}
 		})
 	}
+	// A refused scope belongs to a profile: the reason names its key.
+	if _, reason := classOf(classifyFor("iot", se(400, "invalid_scope", 70011))); !strings.HasPrefix(reason, "profile.iot: invalid_scope: AADSTS70011") {
+		t.Errorf("scope error reason = %q, want it to start with the profile's key", reason)
+	}
+	if _, reason := classOf(classifyFor("iot", se(400, "unauthorized_client", 700016))); strings.Contains(reason, "profile.iot") {
+		t.Errorf("a client id error is not the profile's: %q", reason)
+	}
 	for _, err := range []error{nil, context.Canceled, fmt.Errorf("wait: %w", context.DeadlineExceeded)} {
 		if got := classify(err); got != err {
 			t.Errorf("classify(%v) = %v, want it unchanged", err, got)
