@@ -65,6 +65,7 @@ func ExampleHint() {
 	for _, err := range []error{
 		&devicecode.ServiceError{StatusCode: 400, Code: "invalid_request", ErrorCodes: []int{50059}},
 		&devicecode.ServiceError{StatusCode: 401, Code: "invalid_client", ErrorCodes: []int{7000218}},
+		&devicecode.ServiceError{StatusCode: 400, Code: "invalid_scope", ErrorCodes: []int{70011}},
 		&devicecode.ServiceError{StatusCode: 400, Code: "invalid_grant", ErrorCodes: []int{53003}},
 		&devicecode.ServiceError{StatusCode: 400, Code: "invalid_grant", ErrorCodes: []int{700082}},
 		&devicecode.ServiceError{StatusCode: 503},
@@ -74,6 +75,7 @@ func ExampleHint() {
 	// Output:
 	// configure a tenant id or domain; device code sign-in needs a tenant
 	// enable "Allow public client flows" on the app registration
+	// check the profile's scopes
 	// a tenant policy blocks device code sign-in; ask the tenant admin, retrying will not help
 	// sign in again with a new device code
 	// the provider or network is unavailable; retrying later
