@@ -131,7 +131,7 @@ var (
 	needsSignInCodes = []int{700082, 70008, 70043, 50173, 50076, 50079, 65001}
 	configCodes      = []int{50059, 90133, 9001023, 90002, 700016, 7000218, 700025}
 	scopeCodes       = []int{70011, 28000, 28002, 28003, 700022, 500011, 650057, 65005}
-	policyCodes      = []int{53003, 530035, 50097, 50005}
+	policyCodes      = []int{53000, 53001, 53002, 53003, 530033, 530035, 50097, 50005}
 	transientCodes   = []int{50196}
 )
 
@@ -190,7 +190,10 @@ func isScopeError(se *ServiceError) bool {
 }
 
 // IsBlockedByPolicy reports whether Conditional Access (or another tenant
-// policy) blocks device code sign-in: AADSTS 53003, 530035, 50097, 50005.
+// policy) blocks device code sign-in: AADSTS 53003 (blocked), 53000, 53001
+// and 530033 (a compliant or joined device required: a board signing in
+// with a device code is neither), 53002 (the app is not approved), 530035
+// (security defaults), 50097 (device authentication), 50005.
 // Do not loop on new codes; a tenant admin must act.
 func IsBlockedByPolicy(err error) bool {
 	var se *ServiceError
