@@ -81,9 +81,10 @@ const (
 	viewError    // a one-line reason in Message
 	viewStopped
 	viewNoNetwork // the provider cannot be reached; retrying
+	viewBusy      // the provider answered 5xx or 429; retrying
 )
 
-var viewNames = [...]string{"starting", "waiting-for-clock", "code", "signed-in", "declined", "idle", "error", "stopped", "no-network"}
+var viewNames = [...]string{"starting", "waiting-for-clock", "code", "signed-in", "declined", "idle", "error", "stopped", "no-network", "busy"}
 
 func (k viewKind) String() string { return viewNames[k] }
 
@@ -105,7 +106,7 @@ type screen interface {
 type errClass int
 
 const (
-	classTransient   errClass = iota // network, 5xx: retry with back-off
+	classTransient   errClass = iota // the network, a captive portal: retry with back-off
 	classNeedsSignIn                 // no refresh token or it is dead: device code
 	classConfig                      // tenant, client id, app registration: stop polling
 	classPolicy                      // Conditional Access: stop polling
@@ -114,6 +115,7 @@ const (
 	classExpired                     // the code expired unused
 	classClock                       // TLS says the certificate is not yet valid
 	classOther                       // an error of no known class: retry with back-off, shown as an error
+	classBusy                        // the provider answered 5xx, 429 or "temporarily unavailable": retry with back-off
 )
 
 // classifiedError carries an engine error with its class and a one-line
@@ -346,6 +348,8 @@ func troubleView(c errClass) viewKind {
 		return viewNoNetwork
 	case classClock:
 		return viewWaitingForClock
+	case classBusy:
+		return viewBusy
 	}
 	return viewError
 }

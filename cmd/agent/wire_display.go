@@ -82,6 +82,8 @@ func toDisplayView(v view) display.View {
 		d.State = display.Error
 	case viewNoNetwork:
 		d.State = display.NoNetwork
+	case viewBusy:
+		d.State, d.Hint = display.Error, "the sign-in service is busy; retrying"
 	case viewStopped:
 		// The last picture an e-paper keeps: display's own wording, which
 		// does not read as an error.

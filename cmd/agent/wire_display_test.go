@@ -206,6 +206,7 @@ func TestToDisplayView(t *testing.T) {
 		{viewError, bldisplay.Error},
 		{viewStopped, bldisplay.Stopped},
 		{viewNoNetwork, bldisplay.NoNetwork},
+		{viewBusy, bldisplay.Error},
 	}
 	if len(tests) != len(viewNames) {
 		t.Fatalf("%d cases for %d view kinds: add the new kind here", len(tests), len(viewNames))

@@ -77,12 +77,17 @@ func classify(err error) error {
 		return err
 	}
 	reason := strings.TrimPrefix(err.Error(), "devicecode: ")
-	// The network, a 5xx or a captive portal: "no network" on the display.
-	// An error reply the agent has no class for (the provider did answer)
-	// or a local failure is retried the same way but shown as an error.
+	// The network or a captive portal: "no network" on the display. The
+	// provider answering 5xx or 429: busy, not the cable. An error reply the
+	// agent has no class for, or a local failure, is retried the same way
+	// but shown as an error.
 	c := classOther
 	if devicecode.IsTransient(err) {
 		c = classTransient
+		var se *devicecode.ServiceError
+		if errors.As(err, &se) {
+			c = classBusy
+		}
 	}
 	switch {
 	case errors.Is(err, devicecode.ErrDeclined):

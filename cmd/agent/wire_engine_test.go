@@ -25,7 +25,9 @@ func TestClassifyEngineErrors(t *testing.T) {
 		reason string
 	}{
 		{"connection refused", &devicecode.TransportError{Op: "token", Err: errors.New("connection refused")}, classTransient, viewNoNetwork, "request failed"},
-		{"503", se(503, "temporarily_unavailable", 50196), classTransient, viewNoNetwork, "temporarily_unavailable"},
+		// The provider answered: busy, not the cable.
+		{"503", se(503, "temporarily_unavailable", 50196), classBusy, viewBusy, "temporarily_unavailable"},
+		{"429", se(429, ""), classBusy, viewBusy, "http 429"},
 		{"captive portal", &devicecode.UnexpectedReplyError{Op: "token", StatusCode: 200, ContentType: "text/html"}, classTransient, viewNoNetwork, "captive portal"},
 		{"clock not set", &devicecode.TransportError{Op: "token", Err: x509.CertificateInvalidError{Reason: x509.Expired}}, classClock, viewWaitingForClock, "clock not set"},
 		// The provider answered: not a network problem, whatever it is.
