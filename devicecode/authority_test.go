@@ -73,9 +73,9 @@ func TestConfigRefused(t *testing.T) {
 		{"duplicate profile", devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "contoso.com"}, Profiles: []devicecode.Profile{{Name: "a"}, {Name: "a"}}}, "duplicate"},
 		{"scope with space", devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "contoso.com"}, Profiles: []devicecode.Profile{{Name: "a", Scopes: []string{"a b"}}}}, "one scope per entry"},
 		{"two resources in a profile", entraProfiles(devicecode.Profile{Name: "graph", Scopes: []string{"openid", "https://graph.microsoft.com/User.Read", "https://storage.azure.com/user_impersonation"}}),
-			`Profiles[0].Scopes: profile "graph" names scopes of two resources, https://graph.microsoft.com and https://storage.azure.com: Entra ID issues a token for one resource at a time`},
+			`Profiles[0].Scopes: scopes of two resources, https://graph.microsoft.com and https://storage.azure.com: Entra ID issues a token for one resource at a time`},
 		{"two apps in a profile", entraProfiles(devicecode.Profile{Name: "iot"}, devicecode.Profile{Name: "apis", Scopes: []string{"api://a/read", "api://B/write"}}),
-			`Profiles[1].Scopes: profile "apis" names scopes of two resources, api://a and api://b`},
+			`Profiles[1].Scopes: scopes of two resources, api://a and api://b`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

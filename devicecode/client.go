@@ -188,11 +188,11 @@ func New(cfg Config) (*Client, error) {
 		c.entra = isEntraHost(r.token.Hostname())
 	}
 	if c.entra {
-		for i, p := range c.profiles {
-			if a, b := twoResources(p.Scopes); b != "" {
+		for i := range c.profiles {
+			if a, b := twoResources(c.profiles[i].Scopes); b != "" {
 				return nil, &ConfigError{fmt.Sprintf("Profiles[%d].Scopes", i), fmt.Sprintf(
-					"profile %q names scopes of two resources, %s and %s: Entra ID issues a token for one resource at a time (it would refuse with AADSTS28000 after sign-in); give each resource a profile of its own",
-					p.Name, a, b)}
+					"scopes of two resources, %s and %s: Entra ID issues a token for one resource at a time (it would refuse with AADSTS28000 after sign-in); give each resource a profile of its own",
+					a, b)}
 			}
 		}
 	}

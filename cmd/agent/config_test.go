@@ -217,3 +217,35 @@ func FuzzParseFile(f *testing.F) {
 		validate(vals) // must not panic
 	})
 }
+
+// What devicecode refuses is reported under the config key a person edits,
+// not devicecode's field name.
+func TestEngineConfigErrorsNameTheKey(t *testing.T) {
+	base := []string{"config", "check", "-config", "none", "-tenant", "contoso.onmicrosoft.com", "-client-id", "app", "-profile.graph=User.Read"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"client id with a space", []string{"-client-id", "a b"}, "config: client-id: contains spaces"},
+		{"tenant with a slash", []string{"-tenant", "a/b"}, "config: tenant: not a tenant id or domain"},
+		{"authority host with user info", []string{"-authority-host", "https://u:p@login.example.com"}, "config: authority-host: a URL with user info is refused"},
+		{"two resources in the second profile", []string{"-profile.storage=https://storage.azure.com/user_impersonation https://vault.azure.net/user_impersonation"},
+			"config: profile.storage: scopes of two resources, https://storage.azure.com and https://vault.azure.net"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), append(append([]string(nil), base...), tt.args...), &out, &out)
+			if err == nil || exitCode(err) != 2 {
+				t.Fatalf("config check = %v (exit %d), want exit 2", err, exitCode(err))
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "devicecode:") {
+				t.Errorf("error %q, want it to contain %q and no devicecode field name", err, tt.want)
+			}
+		})
+	}
+	if got := configKey("Profiles[7].Scopes", &Config{}); got != "Profiles[7].Scopes" {
+		t.Errorf("a field with no key is kept as it is, got %q", got)
+	}
+}

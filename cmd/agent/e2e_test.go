@@ -343,7 +343,7 @@ func TestE2EConfigCheckBinary(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 		t.Fatalf("config check with two resources in a profile: %v (want exit 2)\n%s", err, out)
 	}
-	if want := `profile "graph" names scopes of two resources, https://graph.microsoft.com and https://storage.azure.com`; !strings.Contains(string(out), want) {
+	if want := `profile.graph: scopes of two resources, https://graph.microsoft.com and https://storage.azure.com`; !strings.Contains(string(out), want) {
 		t.Errorf("config check says %s, want %q", out, want)
 	}
 }

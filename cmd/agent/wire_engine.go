@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/boardlogin/boardlogin/devicecode"
@@ -154,8 +155,48 @@ func newEngine(cfg *Config, opts engineOpts) (*engineAdapter, *devicecode.Client
 		names = append(names, p.Name)
 	}
 	c, err := devicecode.New(dc)
+	var ce *devicecode.ConfigError
+	if errors.As(err, &ce) {
+		return nil, nil, &engineConfigError{key: configKey(ce.Field, cfg), err: ce}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("agent: %w", err)
 	}
 	return &engineAdapter{c: c, profiles: names}, c, nil
+}
+
+// engineConfigError is a devicecode.ConfigError worded for the agent's
+// configuration: the key a person edits, then what is wrong.
+type engineConfigError struct {
+	key string
+	err *devicecode.ConfigError
+}
+
+func (e *engineConfigError) Error() string { return e.key + ": " + e.err.Reason }
+func (e *engineConfigError) Unwrap() error { return e.err }
+
+// configKeys maps devicecode.Config fields to the config keys they come from.
+var configKeys = map[string]string{
+	"ClientID":                         "client-id",
+	"Authority":                        "tenant",
+	"Authority.Tenant":                 "tenant",
+	"Authority.Host":                   "authority-host",
+	"Authority.Issuer":                 "issuer",
+	"Authority.DeviceAuthorizationURL": "device-endpoint",
+	"Authority.TokenURL":               "token-endpoint",
+}
+
+// configKey names the config key behind a devicecode.Config field:
+// "Profiles[1].Scopes" is profile.NAME of the second profile.
+func configKey(field string, cfg *Config) string {
+	if k, ok := configKeys[field]; ok {
+		return k
+	}
+	if rest, ok := strings.CutPrefix(field, "Profiles["); ok {
+		n, _, _ := strings.Cut(rest, "]")
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(cfg.Profiles) {
+			return profilePrefix + cfg.Profiles[i].Name
+		}
+	}
+	return field
 }
