@@ -188,8 +188,8 @@ func New(cfg Config) (*Client, error) {
 		c.entra = isEntraHost(r.token.Hostname())
 	}
 	if c.entra {
-		for i := range c.profiles {
-			if a, b := twoResources(c.profiles[i].Scopes); b != "" {
+		for i, p := range c.profiles {
+			if a, b := twoResources(p.Scopes); b != "" {
 				return nil, &ConfigError{fmt.Sprintf("Profiles[%d].Scopes", i), fmt.Sprintf(
 					"scopes of two resources, %s and %s: Entra ID issues a token for one resource at a time (it would refuse with AADSTS28000 after sign-in); give each resource a profile of its own",
 					a, b)}

@@ -129,12 +129,15 @@ type classifiedError struct {
 func (e *classifiedError) Error() string { return e.reason }
 func (e *classifiedError) Unwrap() error { return e.err }
 
+// classOf returns err's class and reason. An error the engine did not
+// classify is classOther, as classify would make it: shown as an error,
+// never as "No network".
 func classOf(err error) (errClass, string) {
 	var ce *classifiedError
 	if errors.As(err, &ce) {
 		return ce.class, ce.reason
 	}
-	return classTransient, err.Error()
+	return classOther, err.Error()
 }
 
 // supervisorOpts are the supervisor's knobs; zero fields take the defaults

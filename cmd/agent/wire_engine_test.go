@@ -63,6 +63,10 @@ func TestClassifyEngineErrors(t *testing.T) {
 	if _, reason := classOf(classifyFor("iot", se(400, "unauthorized_client", 700016))); strings.Contains(reason, "profile.iot") {
 		t.Errorf("a client id error is not the profile's: %q", reason)
 	}
+	// An error that never went through classify is not the network either.
+	if class, _ := classOf(errors.New("agent: poll without a device code")); class != classOther {
+		t.Errorf("unclassified error: class %d, want classOther", class)
+	}
 	for _, err := range []error{nil, context.Canceled, fmt.Errorf("wait: %w", context.DeadlineExceeded)} {
 		if got := classify(err); got != err {
 			t.Errorf("classify(%v) = %v, want it unchanged", err, got)
