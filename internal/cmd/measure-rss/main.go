@@ -1,0 +1,276 @@
+// Command measure-rss runs the identity provider and the MQTT broker for
+// scripts/measure-rss, starts the agent against them, and reports the
+// agent's peak resident memory.
+//
+// The provider (devicecode/entratest, over TLS as localhost) and the broker
+// (mochi-mqtt) run in this process, so the agent's figures are its own.
+//
+//	measure-rss AGENT WORKDIR system|pinned REFRESHES
+//
+// It runs the agent through a device code sign-in (3 pending polls) and
+// REFRESHES refreshes, with the system roots or with one pinned root
+// (ca-file), and prints its VmHWM, the anonymous/file split and how many
+// pages of each section of its binary are resident.
+//
+// MEASURE_RSS_DEBUG=smaps (or smaps_rollup, status, ...) prints that file
+// of the agent's /proc directory at the end of each run.
+package main
+
+import (
+	"bufio"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/boardlogin/boardlogin/devicecode/entratest"
+	"github.com/boardlogin/boardlogin/internal/testenv"
+)
+
+func main() {
+	if len(os.Args) != 5 {
+		fmt.Fprintln(os.Stderr, "usage: measure-rss AGENT WORKDIR system|pinned REFRESHES")
+		os.Exit(2)
+	}
+	refreshes, err := strconv.Atoi(os.Args[4])
+	if err == nil {
+		err = measureAgent(os.Stdout, os.Args[1], os.Args[2], os.Args[3], refreshes)
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+}
+
+// provider is the identity provider and broker of one run.
+type provider struct {
+	idp     *entratest.Server
+	url     string // https://localhost:port
+	rootPEM string // the test CA
+	broker  string // tcp://127.0.0.1:port
+	close   func()
+}
+
+func startProvider(work string, lifetime time.Duration) (*provider, error) {
+	idp := entratest.New(entratest.Options{TokenLifetime: lifetime, Interval: time.Second, ApproveAfterPolls: 3})
+	// The provider is reached by name, as on a board (the agent checks the
+	// system roots against the dialled name; a provider by IP needs
+	// ca-file), with a certificate from a CA of this process's own.
+	serverTLS, rootPEM, err := testenv.LocalhostTLS(work)
+	if err != nil {
+		return nil, err
+	}
+	ts := httptest.NewUnstartedServer(idp)
+	ts.TLS = serverTLS
+	ts.StartTLS()
+
+	b := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	b.AddHook(new(auth.AllowHook), nil)
+	tcp := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
+	if err := b.AddListener(tcp); err != nil {
+		ts.Close()
+		return nil, err
+	}
+	if err := b.Serve(); err != nil {
+		ts.Close()
+		return nil, err
+	}
+	return &provider{
+		idp: idp, url: strings.Replace(ts.URL, "127.0.0.1", "localhost", 1), rootPEM: rootPEM,
+		broker: "tcp://" + tcp.Address(),
+		close:  func() { b.Close(); ts.Close() },
+	}, nil
+}
+
+// systemRootsEnv trusts the system's roots plus the test CA, as on a board
+// that trusts the system roots.
+func systemRootsEnv(work, rootPEM string) ([]string, error) {
+	certDir := filepath.Join(work, "certs")
+	if err := os.MkdirAll(certDir, 0o755); err != nil {
+		return nil, err
+	}
+	pem, err := os.ReadFile(rootPEM)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(certDir, "entratest.pem"), pem, 0o644); err != nil {
+		return nil, err
+	}
+	return []string{"SSL_CERT_DIR=/etc/ssl/certs:" + certDir}, nil
+}
+
+func measureAgent(out io.Writer, bin, work, mode string, refreshes int) error {
+	lifetime := 2 * time.Second
+	if refreshes > 10 {
+		lifetime = time.Second // shortest whole-second lifetime: a refresh every 0.5 s
+	}
+	work = filepath.Join(work, mode)
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	p, err := startProvider(work, lifetime)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	args := []string{"run", "-config", "none", "-tenant", entratest.TenantDomain, "-client-id", entratest.DefaultClientID,
+		"-authority-host", p.url, "-profile.graph=https://graph.microsoft.com/.default", "-cache", filepath.Join(work, "tokens.cbor"),
+		"-mqtt-broker", p.broker, "-display", "terminal", "-log-level", "info"}
+	env := append(os.Environ(), "GOMAXPROCS=1")
+	switch mode {
+	case "system":
+		extra, err := systemRootsEnv(work, p.rootPEM)
+		if err != nil {
+			return err
+		}
+		env = append(env, extra...)
+	case "pinned":
+		args = append(args, "-ca-file", p.rootPEM)
+	default:
+		return fmt.Errorf("mode %q: want system or pinned", mode)
+	}
+	if ml := os.Getenv("AGENT_GOMEMLIMIT"); ml != "" {
+		args = append(args, "-gomemlimit", ml)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout = io.Discard
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	signedIn := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		once := false
+		for sc.Scan() {
+			l := sc.Text()
+			if strings.Contains(l, "level=ERROR") || strings.Contains(l, "level=WARN") {
+				fmt.Fprintln(os.Stderr, "agent:", l)
+			}
+			if !once && strings.Contains(l, `msg="signed in"`) {
+				once = true
+				close(signedIn)
+			}
+		}
+	}()
+	select {
+	case <-signedIn:
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("the agent did not sign in within 3 minutes")
+	}
+	issued0 := p.idp.Issued()
+	var anonMid string
+	for p.idp.Issued()-issued0 < refreshes {
+		time.Sleep(20 * time.Millisecond)
+		if anonMid == "" && p.idp.Issued()-issued0 >= refreshes/10 {
+			anonMid = status(cmd.Process.Pid, "RssAnon")
+		}
+	}
+	pid := cmd.Process.Pid
+	// The binary's pages are RssFile, or RssShmem where it lives on tmpfs
+	// (the initramfs of scripts/measure-rss-arm).
+	hwm, anon, file := status(pid, "VmHWM"), status(pid, "RssAnon"), status(pid, "RssFile", "RssShmem")
+	if f := os.Getenv("MEASURE_RSS_DEBUG"); f != "" {
+		// e.g. smaps_rollup, or smaps for the mappings one by one
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, filepath.Base(f)))
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+	}
+	sections, err := residentSections(pid, bin)
+	if err != nil {
+		sections = "? (" + err.Error() + ")"
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	fmt.Fprintf(out, "%-12s peak RSS (VmHWM) %s; at end %s anon + %s file (anon after 10%% of refreshes: %s); %d refreshes, %s, cpu %s, exit %v\n",
+		"flow-"+mode, hwm, anon, file, anonMid, p.idp.Issued()-issued0, time.Since(start).Round(time.Second), cpu.Round(time.Millisecond), err)
+	fmt.Fprintf(out, "%-12s binary pages resident at end: %s\n", "", sections)
+	return nil
+}
+
+// residentSections says, for each loaded section of the binary, how many of
+// its pages the process has mapped (/proc/<pid>/pagemap, present bit), e.g.
+// ".text 964/964". It shows where the file part of the RSS comes from.
+func residentSections(pid int, bin string) (string, error) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	pagemap, err := os.Open(fmt.Sprintf("/proc/%d/pagemap", pid))
+	if err != nil {
+		return "", err
+	}
+	defer pagemap.Close()
+	page := uint64(os.Getpagesize())
+	var out []string
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_ALLOC == 0 || s.Type == elf.SHT_NOBITS || s.Size < page {
+			continue
+		}
+		// A static Go binary is not relocated: section addresses are the
+		// mapped addresses.
+		first, last := s.Addr/page, (s.Addr+s.Size-1)/page
+		buf := make([]byte, 8*(last-first+1))
+		if _, err := pagemap.ReadAt(buf, int64(first*8)); err != nil {
+			return "", err
+		}
+		present := 0
+		for i := 0; i < len(buf); i += 8 {
+			if binary.LittleEndian.Uint64(buf[i:])>>63 == 1 {
+				present++
+			}
+		}
+		out = append(out, fmt.Sprintf("%s %d/%d", s.Name, present, len(buf)/8))
+	}
+	return strings.Join(out, ", "), nil
+}
+
+// status reads fields of /proc/<pid>/status, given in kB, and shows their
+// sum as MiB.
+func status(pid int, fields ...string) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	sum, found := 0, 0
+	for _, l := range strings.Split(string(b), "\n") {
+		for _, field := range fields {
+			if v, ok := strings.CutPrefix(l, field+":"); ok {
+				kb, _ := strconv.Atoi(strings.Fields(v)[0])
+				sum += kb
+				found++
+			}
+		}
+	}
+	if found != len(fields) {
+		return "?"
+	}
+	return mib(sum)
+}
+
+// mib shows a figure in kB as MiB with one decimal, and the kB.
+func mib(kb int) string {
+	return fmt.Sprintf("%.1f MiB (%d kB)", float64(kb)/1024, kb)
+}
