@@ -1,19 +1,29 @@
 // Command measure-rss runs the identity provider and the MQTT broker for
-// scripts/measure-rss, starts the agent against them, and reports the
-// agent's peak resident memory.
+// scripts/measure-rss and scripts/measure-rss-arm, starts the agent against
+// them, and reports the agent's peak resident memory.
 //
 // The provider (devicecode/entratest, over TLS as localhost) and the broker
 // (mochi-mqtt) run in this process, so the agent's figures are its own.
 //
 //	measure-rss AGENT WORKDIR system|pinned REFRESHES
+//	measure-rss -contender BIN WORKDIR system|pinned
 //
-// It runs the agent through a device code sign-in (3 pending polls) and
-// REFRESHES refreshes, with the system roots or with one pinned root
-// (ca-file), and prints its VmHWM, the anonymous/file split and how many
-// pages of each section of its binary are resident.
+// The first form runs the agent through a device code sign-in (3 pending
+// polls) and REFRESHES refreshes, with the system roots or with one pinned
+// root (ca-file), and prints its VmHWM, the anonymous/file split and how
+// many pages of each section of its binary are resident. The second runs a
+// bench/cmd contender (bench/internal/harness: -auth, -ca, -roots) through
+// the same sign-in and prints the VmHWM it reports, for a comparison on the
+// same machine.
 //
 // MEASURE_RSS_DEBUG=smaps (or smaps_rollup, status, ...) prints that file
 // of the agent's /proc directory at the end of each run.
+//
+// Started as PID 1 (scripts/measure-rss-arm boots it as the init of an ARM
+// virtual machine), it mounts /proc and /dev, brings up the loopback
+// interface, runs the runs named by the kernel command line's
+// measure= parameter (the kernel passes it in the environment), and powers
+// the machine off.
 package main
 
 import (
@@ -31,6 +41,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -41,8 +52,19 @@ import (
 )
 
 func main() {
+	if os.Getpid() == 1 {
+		initMain()
+		return
+	}
+	if len(os.Args) == 5 && os.Args[1] == "-contender" {
+		if err := measureContender(os.Stdout, os.Args[2], os.Args[3], os.Args[4]); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 5 {
-		fmt.Fprintln(os.Stderr, "usage: measure-rss AGENT WORKDIR system|pinned REFRESHES")
+		fmt.Fprintln(os.Stderr, "usage: measure-rss AGENT WORKDIR system|pinned REFRESHES | -contender BIN WORKDIR system|pinned")
 		os.Exit(2)
 	}
 	refreshes, err := strconv.Atoi(os.Args[4])
@@ -212,6 +234,42 @@ func measureAgent(out io.Writer, bin, work, mode string, refreshes int) error {
 	return nil
 }
 
+// measureContender runs a bench/cmd contender through one sign-in against
+// the same provider and prints the peak RSS it reports.
+func measureContender(out io.Writer, bin, work, mode string) error {
+	work = filepath.Join(work, "contender-"+mode)
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	p, err := startProvider(work, time.Hour)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	cmd := exec.Command(bin, "-auth", p.url, "-ca", p.rootPEM, "-roots", mode)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s: %v", filepath.Base(bin), err)
+	}
+	var result, kb string
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "vmhwm_kb="); ok {
+			kb = v
+		}
+		if i := strings.Index(l, "result="); i >= 0 {
+			result = l[i+len("result="):]
+		}
+	}
+	n, err := strconv.Atoi(kb)
+	if err != nil || result != `"ok"` {
+		return fmt.Errorf("%s: no sign-in (result %s, vmhwm_kb %q)", filepath.Base(bin), result, kb)
+	}
+	fmt.Fprintf(out, "%-12s peak RSS (VmHWM) %s\n", filepath.Base(bin)+"-"+mode, mib(n))
+	return nil
+}
+
 // residentSections says, for each loaded section of the binary, how many of
 // its pages the process has mapped (/proc/<pid>/pagemap, present bit), e.g.
 // ".text 964/964". It shows where the file part of the RSS comes from.
@@ -273,4 +331,79 @@ func status(pid int, fields ...string) string {
 // mib shows a figure in kB as MiB with one decimal, and the kB.
 func mib(kb int) string {
 	return fmt.Sprintf("%.1f MiB (%d kB)", float64(kb)/1024, kb)
+}
+
+// initMain is the init process of scripts/measure-rss-arm's virtual
+// machine: /agent, /contenders/* and /etc (hosts, ssl/certs) are in its
+// initramfs, and measure= on the kernel command line lists the runs, e.g.
+// measure=system:3,pinned:3,soak:1000,msal.
+func initMain() {
+	defer poweroff()
+	for _, m := range []struct{ source, target, fstype string }{
+		{"proc", "/proc", "proc"}, {"devtmpfs", "/dev", "devtmpfs"}, {"tmpfs", "/tmp", "tmpfs"},
+	} {
+		os.MkdirAll(m.target, 0o755)
+		if err := syscall.Mount(m.source, m.target, m.fstype, 0, ""); err != nil {
+			fmt.Printf("error: mount %s: %v\n", m.target, err)
+			return
+		}
+	}
+	if err := loopbackUp(); err != nil {
+		fmt.Println("error: loopback:", err)
+		return
+	}
+	os.Setenv("PATH", "/")
+	fmt.Println("measure-rss: begin")
+	if v, err := os.ReadFile("/proc/version"); err == nil {
+		fmt.Print(string(v))
+	}
+	for _, run := range strings.Split(os.Getenv("measure"), ",") {
+		name, arg, _ := strings.Cut(run, ":")
+		var err error
+		switch name {
+		case "system", "pinned":
+			n, _ := strconv.Atoi(arg)
+			err = measureAgent(os.Stdout, "/agent", "/tmp", name, n)
+		case "soak":
+			n, _ := strconv.Atoi(arg)
+			var b strings.Builder
+			err = measureAgent(&b, "/agent", "/tmp/soak", "pinned", n)
+			fmt.Print(strings.Replace(b.String(), "flow-pinned ", fmt.Sprintf("soak-%-7d", n), 1))
+		default:
+			for _, mode := range []string{"system", "pinned"} {
+				if err = measureContender(os.Stdout, "/contenders/"+name, "/tmp", mode); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			fmt.Printf("error: %s: %v\n", run, err)
+		}
+	}
+	fmt.Println("measure-rss: end")
+}
+
+// loopbackUp sets IFF_UP on lo; the kernel then gives it 127.0.0.1.
+func loopbackUp() error {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	var ifr [40]byte // struct ifreq: name[16], then the union (flags: short)
+	copy(ifr[:], "lo")
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.SIOCGIFFLAGS, uintptr(unsafe.Pointer(&ifr))); e != 0 {
+		return e
+	}
+	flags := binary.NativeEndian.Uint16(ifr[16:]) | syscall.IFF_UP
+	binary.NativeEndian.PutUint16(ifr[16:], flags)
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.SIOCSIFFLAGS, uintptr(unsafe.Pointer(&ifr))); e != 0 {
+		return e
+	}
+	return nil
+}
+
+func poweroff() {
+	syscall.Sync()
+	syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
 }
