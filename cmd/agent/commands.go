@@ -167,6 +167,8 @@ func runAgent(ctx context.Context, cfg *Config, env agentEnv) error {
 			return rand.N(max)
 		},
 		secret: red.add}
+	trimmer := newMemTrimmer(log)
+	s.trim = func() { trimmer.maybeTrim() }
 	log.Info("starting", "version", version, "profiles", profileNames(cfg), "broker", cfg.MQTTBroker,
 		"display", describeScreens(scr), "cache", cfg.Cache)
 	return s.Run(ctx)

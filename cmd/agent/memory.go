@@ -3,7 +3,9 @@ package main
 import (
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 )
 
 // defaultMemLimit is the soft memory limit applied when neither the
@@ -31,4 +33,49 @@ func applyMemLimit(limit int64, log *slog.Logger) {
 	}
 	debug.SetMemoryLimit(limit)
 	log.Debug("memory limit", "bytes", limit)
+}
+
+// memTrimmer hands freed heap memory back to the kernel at the agent's
+// quiet moment (tokens published, the agent about to sleep until the next
+// refresh), once the runtime has collected garbage on its own at least
+// once.
+//
+// Without it, the heap grows to the collector's goal between collections
+// and the freed pages stay resident: over a soak of refreshes the live heap
+// is about 300 KB, but anonymous memory settles at 3.5 MiB. With a trim
+// after every refresh it settles at 2.7 MiB, and the soak's peak RSS is
+// 11.0 instead of 11.8 MiB (scripts/measure-rss, amd64, 200 refreshes; CPU
+// 424 instead of 337 ms in all, about 0.6 ms per trim). The agent does not
+// force the first collection: that one costs about 0.8 MiB of the
+// runtime's own bookkeeping, more than a young heap holds in garbage, so a
+// trim at the first refreshes would raise the sign-in flow's peak by that
+// much; the runtime makes it when its heap goal says so.
+type memTrimmer struct {
+	free      func() // debug.FreeOSMemory; tests count the calls
+	collected atomic.Bool
+	log       *slog.Logger
+}
+
+func newMemTrimmer(log *slog.Logger) *memTrimmer {
+	m := &memTrimmer{free: debug.FreeOSMemory, log: log}
+	// A cleanup on an object nobody keeps runs after the first collection
+	// that finds it: that is how the trimmer learns of the runtime's first
+	// collection for free. (runtime.ReadMemStats stops the world and costs
+	// about 0.5 MiB of anonymous memory the first time; runtime/metrics and
+	// debug.ReadGCStats add 16 to 32 KB of binary, about 100 KB resident.)
+	// The object is 32 bytes: smaller pointer-free objects may share a
+	// block with others and be collected late.
+	runtime.AddCleanup(new([4]uint64), func(c *atomic.Bool) { c.Store(true) }, &m.collected)
+	return m
+}
+
+// maybeTrim trims if the runtime has collected at least once, and says
+// whether it did.
+func (m *memTrimmer) maybeTrim() bool {
+	if !m.collected.Load() {
+		return false
+	}
+	m.free()
+	m.log.Debug("returned freed memory to the kernel")
+	return true
 }

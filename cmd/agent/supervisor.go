@@ -175,6 +175,9 @@ type supervisor struct {
 	jitter func(max time.Duration) time.Duration
 	// secret is told every access token, so the log redactor knows them.
 	secret func(string)
+	// trim, if set, runs once tokens are published, before the sleep until
+	// the next refresh: the agent's quiet moment (memTrimmer.maybeTrim).
+	trim func()
 
 	sess       *session
 	published  map[string]string // profile -> access token retained at the broker
@@ -541,6 +544,9 @@ func (s *supervisor) signedIn(ctx context.Context) step {
 	}
 	s.show(view{Kind: viewSignedIn, Account: sess.Account.Username, ExpiresAt: expiry})
 	s.state(agentState{State: "signed_in", Account: sess.Account.Username})
+	if s.trim != nil {
+		s.trim()
+	}
 	return s.refreshing(0)
 }
 

@@ -161,7 +161,9 @@ var (
 	errNet         = cerr(classTransient, "network down")
 )
 
-func runSupervisor(t *testing.T, script []call, opts supervisorOpts, clk *fakeClock, tr *trace) []string {
+// runSupervisor runs script to its end; configure, if given, sets more of
+// the supervisor up before it starts.
+func runSupervisor(t *testing.T, script []call, opts supervisorOpts, clk *fakeClock, tr *trace, configure ...func(*supervisor)) []string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -171,6 +173,9 @@ func runSupervisor(t *testing.T, script []call, opts supervisorOpts, clk *fakeCl
 	eng := &fakeEngine{t: t, tr: tr, clk: clk, script: script, cancel: cancel, pub: pub, button: button}
 	s := &supervisor{eng: eng, pub: pub, scr: &fakeScreen{tr: tr}, clk: clk, button: button,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), opts: opts}
+	for _, f := range configure {
+		f(s)
+	}
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
 	select {

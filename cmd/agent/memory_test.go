@@ -1,0 +1,86 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"testing"
+	"time"
+)
+
+var trimSink []byte
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// The trimmer leaves the runtime's first collection to the runtime, and
+// trims at every call once there has been one.
+func TestMemTrimmerWaitsForTheFirstCollection(t *testing.T) {
+	m := newMemTrimmer(discardLog())
+	calls := 0
+	m.free = func() { calls++ }
+	// The test binary may have collected already; the trimmer only learns
+	// of a collection after its own start.
+	if m.maybeTrim() || calls != 0 {
+		t.Fatalf("trimmed before any collection since it started (calls %d)", calls)
+	}
+	// A cleanup runs on its own goroutine after the collection.
+	deadline := time.Now().Add(5 * time.Second)
+	for !m.collected.Load() && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if !m.maybeTrim() || !m.maybeTrim() || calls != 2 {
+		t.Fatalf("after a collection: calls %d, want a trim at each of 2 calls", calls)
+	}
+}
+
+// The real trim hands freed pages back to the kernel: the runtime's count
+// of released heap memory grows by about what was freed.
+func TestMemTrimmerReleasesFreedMemory(t *testing.T) {
+	released := func() uint64 {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	m := newMemTrimmer(discardLog())
+	m.collected.Store(true)
+	// One large object, so that no collection while it is made can free
+	// part of it for reuse; every page written, so it is resident.
+	trimSink = make([]byte, 8<<20)
+	for i := 0; i < len(trimSink); i += 4096 {
+		trimSink[i] = 1
+	}
+	trimSink = nil
+	before := released()
+	if !m.maybeTrim() {
+		t.Fatal("no trim after a collection")
+	}
+	if got := released() - before; got < 6<<20 {
+		t.Errorf("released heap grew by %d bytes after the trim, want most of the 8 MiB freed", got)
+	}
+}
+
+// The supervisor trims after publishing, before it sleeps until the next
+// refresh, and at no other time (not while a code is shown).
+func TestSupervisorTrimsAfterPublishing(t *testing.T) {
+	tr := &trace{}
+	clk := &fakeClock{tr: tr, now: t0}
+	script := []call{{op: "silent", err: errNeedsSignIn}, {op: "code"},
+		{op: "poll", sess: sess(t0, time.Hour, "AT1"), advance: time.Minute},
+		{op: "silent", sess: sess(t0.Add(55*time.Minute), time.Hour, "AT2")}}
+	got := runSupervisor(t, script, supervisorOpts{RefreshMargin: 5 * time.Minute, RetryMin: time.Second, RetryMax: time.Minute},
+		clk, tr, func(s *supervisor) { s.trim = func() { tr.add("trim") } })
+	want := []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> ok",
+		"token graph AT1", "view signed-in ada@example.test", "state signed_in", "trim", "wait 54m0s",
+		"silent -> ok", "token graph AT2", "view signed-in ada@example.test", "state signed_in", "trim", "wait 55m0s",
+		"silent: end of script", "clear graph"}
+	// The supervisor's start and stop lines are not this test's business.
+	got = slices.DeleteFunc(got, func(l string) bool {
+		return l == "view starting" || l == "state starting" || l == "view stopped boardlogin stopped" || l == "offline"
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("trace:\n got %q\nwant %q", got, want)
+	}
+}
