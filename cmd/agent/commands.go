@@ -43,6 +43,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError{fmt.Sprintf("run takes no arguments, got %q", rest)}
 	}
 	applyMemLimit(cfg.MemLimit, log)
+	applyGCPercent(log)
 	return runAgent(ctx, cfg, agentEnv{stdout: stdout, log: log, red: red})
 }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"slices"
 	"testing"
@@ -82,5 +83,24 @@ func TestSupervisorTrimsAfterPublishing(t *testing.T) {
 	})
 	if !slices.Equal(got, want) {
 		t.Errorf("trace:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestApplyGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	for _, tt := range []struct {
+		env  string
+		want int
+	}{
+		{"", defaultGCPercent}, // the agent's default
+		{"200", 100},           // GOGC set: what the runtime applied stays
+	} {
+		t.Setenv("GOGC", tt.env)
+		debug.SetGCPercent(100)
+		applyGCPercent(discardLog())
+		if got := debug.SetGCPercent(100); got != tt.want {
+			t.Errorf("GOGC=%q: collector target %d, want %d", tt.env, got, tt.want)
+		}
 	}
 }
