@@ -68,9 +68,10 @@ func applyGCPercent(log *slog.Logger) {
 // Without it, the heap grows to the collector's goal between collections
 // and the freed pages stay resident: over a soak of refreshes the live heap
 // is about 300 KB, but anonymous memory settles at 3.5 MiB. With a trim
-// after every refresh it settles at 2.7 MiB, and the soak's peak RSS is
-// 11.0 instead of 11.8 MiB (scripts/measure-rss, amd64, 200 refreshes; CPU
-// 424 instead of 337 ms in all, about 0.6 ms per trim). The agent does not
+// after each publish (once the runtime has collected) it settles at 2.7
+// MiB, and the soak's peak RSS is 11.0 instead of 11.8 MiB (GOGC 100,
+// scripts/measure-rss, amd64, 200 refreshes; CPU 424 instead of 337 ms in
+// all, about 0.6 ms per trim). The agent does not
 // force the first collection: that one costs about 0.8 MiB of the
 // runtime's own bookkeeping, more than a young heap holds in garbage, so a
 // trim at the first refreshes would raise the sign-in flow's peak by that
