@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -44,20 +46,98 @@ func Start(t testing.TB, newCmd func() *exec.Cmd) *exec.Cmd {
 func StartCmd(newCmd func() *exec.Cmd, logf func(format string, args ...any)) (*exec.Cmd, error) {
 	for attempt := 1; ; attempt++ {
 		cmd := newCmd()
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("testenv: starting %s: %w", cmd.Path, err)
-		}
-		if len(Emulator()) == 0 || reachedExec(cmd, execWait) {
+		if len(Emulator()) == 0 {
+			if err := cmd.Start(); err != nil {
+				return nil, fmt.Errorf("testenv: starting %s: %w", cmd.Path, err)
+			}
 			return cmd, nil
 		}
-		pid := cmd.Process.Pid
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		started, err := startWithin(cmd, execWait)
+		if err != nil {
+			return nil, fmt.Errorf("testenv: starting %s: %w", cmd.Path, err)
+		}
+		if started && reachedExec(cmd, execWait) {
+			return cmd, nil
+		}
+		what := "a child of Start"
+		if started {
+			what = fmt.Sprintf("child %d", cmd.Process.Pid)
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
 		if attempt == startAttempts {
 			return nil, fmt.Errorf("testenv: %s: the emulated child hung between fork and exec %d times in a row", cmd.Path, attempt)
 		}
-		logf("testenv: the emulated child %d (%s) hung between fork and exec, a qemu-user fault; starting it again", pid, cmd.Path)
+		logf("testenv: the emulated %s (%s) hung between fork and exec, a qemu-user fault; starting it again", what, cmd.Path)
 	}
+}
+
+// start is (*exec.Cmd).Start; a test replaces it to play a Start that
+// hangs.
+var start = (*exec.Cmd).Start
+
+// startWithin starts cmd and says whether it did. The stuck child of a
+// qemu-user fork can also keep cmd.Start itself from returning: it waits
+// on the pipe through which a child reports a failed exec, and a child
+// that never reaches exec never closes it (seen in CI: the parent in
+// anon_pipe_read, the child with the parent's command line, for 20
+// minutes). So if Start has not returned within wait, the children of this
+// process that still show its command line are killed, which closes the
+// pipe and lets Start return; the caller starts a fresh command.
+func startWithin(cmd *exec.Cmd, wait time.Duration) (started bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- start(cmd) }()
+	timeout := time.After(wait)
+	killed := false
+	for {
+		select {
+		case err := <-done:
+			if killed {
+				if err == nil {
+					_ = cmd.Wait() // reap the killed child
+				}
+				return false, nil
+			}
+			return err == nil, err
+		case <-timeout:
+			killed = true
+			killStuckChildren()
+			timeout = time.After(100 * time.Millisecond) // again, until Start returns
+		}
+	}
+}
+
+// killStuckChildren kills the children of this process whose command line
+// is still this process's own: forked, not yet exec'd.
+func killStuckChildren() {
+	entries, _ := os.ReadDir("/proc")
+	self := strconv.Itoa(os.Getpid())
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// After the command name in parentheses: state, then ppid.
+		i := strings.LastIndexByte(string(b), ')')
+		if f := strings.Fields(string(b[i+1:])); len(f) < 2 || f[1] != self {
+			continue
+		}
+		if stillOurs(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// stillOurs reports whether process pid shows this process's command line:
+// the emulator's command line and then this test binary's arguments
+// (os.Args), as a forked child does until it reaches exec.
+func stillOurs(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && len(b) > 0 && strings.HasSuffix(string(b), strings.Join(os.Args, "\x00")+"\x00")
 }
 
 // reachedExec reports whether the child left this process's command line
