@@ -281,7 +281,9 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// cmdStatus prints the cached account and token expiry, no secret.
+// cmdStatus prints the cached account and token expiry, no secret. It only
+// reads: it may run beside the agent, and a cache file that does not decode
+// stays where it is for the agent to move aside.
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, rest, _, _, err := setup(args, stderr)
 	if err != nil {
@@ -290,7 +292,10 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(rest) > 0 {
 		return usageError{fmt.Sprintf("status takes no arguments, got %q", rest)}
 	}
-	snap, err := tokencache.New(cfg.Cache).Load()
+	snap, err := tokencache.New(cfg.Cache).Peek()
+	if errors.Is(err, tokencache.ErrCorrupt) || errors.Is(err, tokencache.ErrUnknownVersion) {
+		return fmt.Errorf("agent: status: %w; left in place: the agent moves it aside when it next loads it, then asks for a new sign-in", err)
+	}
 	if err != nil {
 		return fmt.Errorf("agent: status: %w", err)
 	}

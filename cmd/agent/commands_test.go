@@ -52,6 +52,41 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// status only reads: a cache that does not decode is reported, non-zero,
+// and stays byte for byte where it is, with no moved-aside copy; the
+// agent's own load still moves it aside.
+func TestStatusLeavesABadCacheInPlace(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "tokens.cbor")
+	bad := []byte("half a cache: 0.AXcA-secret-refresh")
+	if err := os.WriteFile(cache, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), append([]string{"status"}, baseFlags(cache, "none")...), &out, &out)
+	if err == nil || exitCode(err) != 1 {
+		t.Fatalf("status of a corrupt cache = %v; want an error (exit 1)", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{cache + " is corrupt", "left in place"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "secret") || strings.Contains(out.String(), "secret") {
+		t.Errorf("status showed the cache's content")
+	}
+	if got, err := os.ReadFile(cache); err != nil || !bytes.Equal(got, bad) {
+		t.Errorf("cache after status: %v; unchanged = %v", err, bytes.Equal(got, bad))
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("status left files beside the cache: %v", entries)
+	}
+	if _, err := tokencache.New(cache).Load(); !errors.Is(err, tokencache.ErrCorrupt) || !strings.Contains(err.Error(), "moved it to") {
+		t.Errorf("the agent's Load after status = %v; want the cache moved aside", err)
+	}
+}
+
 func TestLogoutRemovesCacheAndClearsTokens(t *testing.T) {
 	b := mosquittotest.Start(t, mosquittotest.Options{})
 	cache := filepath.Join(t.TempDir(), "tokens.cbor")

@@ -109,3 +109,26 @@ func ExampleFile_Lock() {
 	fmt.Println(errors.Is(err, tokencache.ErrInUse))
 	// Output: true
 }
+
+// A status command reads the agent's cache with Peek: it changes nothing on
+// disk, so a damaged file stays where it is for the agent's Load to move
+// aside.
+func ExampleFile_Peek() {
+	dir, err := os.MkdirTemp("", "boardlogin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "tokens.cbor")
+	if err := os.WriteFile(path, []byte("not a cache"), 0o600); err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = tokencache.New(path).Peek()
+	fmt.Println(errors.Is(err, tokencache.ErrCorrupt))
+	_, statErr := os.Stat(path)
+	fmt.Println("still in place:", statErr == nil)
+	// Output:
+	// true
+	// still in place: true
+}

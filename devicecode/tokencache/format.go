@@ -107,6 +107,15 @@ type formatError struct {
 func (e *formatError) Error() string { return "tokencache: " + e.reason }
 func (e *formatError) Unwrap() error { return e.kind }
 
+// what completes "PATH ..." for a person: "is corrupt (empty file)" or
+// "has format version 9, this build reads version 1".
+func (e *formatError) what() string {
+	if e.kind == ErrUnknownVersion {
+		return "has " + e.reason
+	}
+	return "is corrupt (" + e.reason + ")"
+}
+
 func corrupt(reason string) error { return &formatError{kind: ErrCorrupt, reason: reason} }
 
 // encode returns the file content for s. Equal snapshots give equal bytes.

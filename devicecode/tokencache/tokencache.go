@@ -24,14 +24,16 @@ const FormatVersion = 1
 // one of them and says, in one line, which file and what to do.
 var (
 	// ErrCorrupt means the file did not decode: truncated, garbage, a
-	// checksum mismatch, or larger than Options.MaxSize. It has been moved
-	// aside (PATH.corrupt-<unix time>); the next Save starts a new file.
+	// checksum mismatch, or larger than Options.MaxSize. Load has moved it
+	// aside (PATH.corrupt-<unix time>) and the next Save starts a new file;
+	// Peek leaves it in place.
 	ErrCorrupt = errors.New("tokencache: corrupt cache file")
 	// ErrInsecureMode means the file is readable or writable by group or
 	// others. It is left untouched and not read; chmod 600 fixes it.
 	ErrInsecureMode = errors.New("tokencache: cache file readable or writable by group or others")
 	// ErrUnknownVersion means the file has another FormatVersion (an older
-	// or newer program wrote it). It has been moved aside like a corrupt one.
+	// or newer program wrote it). Load has moved it aside like a corrupt
+	// one; Peek leaves it in place.
 	ErrUnknownVersion = errors.New("tokencache: unknown cache file version")
 	// ErrInUse is returned by Lock when another process holds the cache's
 	// writer lock: two writers would each rotate the refresh token and the
@@ -166,6 +168,30 @@ func (f *File) Load() (*Snapshot, error) {
 	}
 	f.remember(data, info)
 	return s, nil
+}
+
+// Peek reads the cache without changing anything on disk, for a process
+// that only reports (a status command beside a running agent). It returns
+// (nil, nil) when there is no file. Unlike Load, it leaves a file that
+// does not decode where it is, returning an error wrapping ErrCorrupt or
+// ErrUnknownVersion (the owner's next Load moves it aside), and it leaves
+// temporary files alone.
+func (f *File) Peek() (*Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, _, err := f.read()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var s *Snapshot
+	if err == nil {
+		s, err = decode(data)
+	}
+	var fe *formatError
+	if errors.As(err, &fe) {
+		return nil, &loadError{kind: fe.kind, msg: fmt.Sprintf("tokencache: %s %s", f.path, fe.what())}
+	}
+	return s, err
 }
 
 // Save writes s to the file when its encoding differs from the file's
@@ -518,10 +544,7 @@ func cmpInt(a, b int64) int {
 // returns the one-line error Load gives, which wraps fe's kind.
 func (f *File) moveAside(fe *formatError) error {
 	f.known = false
-	what := "is corrupt (" + fe.reason + ")"
-	if fe.kind == ErrUnknownVersion {
-		what = "has " + fe.reason
-	}
+	what := fe.what()
 	base := fmt.Sprintf("%s.corrupt-%d", f.path, f.opts.Now().Unix())
 	aside := base
 	for n := 1; ; n++ {

@@ -350,7 +350,18 @@ func encodeEnvelope(t testing.TB, env any) []byte {
 	return data
 }
 
-func TestBadFileMovedAside(t *testing.T) {
+// badFile is a cache file that does not decode, and what Load and Peek
+// must say about it.
+type badFile struct {
+	name   string
+	data   []byte
+	kind   error
+	reason string
+}
+
+// badFiles lists files that must be refused: damaged, hostile or of
+// another format version.
+func badFiles(t *testing.T) []badFile {
 	good, err := encode(sample())
 	if err != nil {
 		t.Fatal(err)
@@ -371,12 +382,7 @@ func TestBadFileMovedAside(t *testing.T) {
 	indef := []byte{0xbf, 0x01, 0x01, 0xff}         // {_ 1: 1}
 	tagged := append([]byte{0xc1}, good...)         // tag 1 around the envelope
 
-	tests := []struct {
-		name   string
-		data   []byte
-		kind   error
-		reason string
-	}{
+	return []badFile{
 		{"empty", nil, ErrCorrupt, "empty file"},
 		{"truncated by one byte", good[:len(good)-1], ErrCorrupt, "truncated"},
 		{"truncated to half", good[:len(good)/2], ErrCorrupt, "truncated"},
@@ -400,7 +406,10 @@ func TestBadFileMovedAside(t *testing.T) {
 		{"top level is an array", []byte{0x83, 0x01, 0x02, 0x03}, ErrCorrupt, "unexpected structure"},
 		{"huge", append(bytes.Clone(good), make([]byte, DefaultOptions.MaxSize)...), ErrCorrupt, "larger than 262144 bytes"},
 	}
-	for _, tt := range tests {
+}
+
+func TestBadFileMovedAside(t *testing.T) {
+	for _, tt := range badFiles(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, path := newFile(t)
 			if err := os.WriteFile(path, tt.data, 0o600); err != nil {
@@ -435,6 +444,73 @@ func TestBadFileMovedAside(t *testing.T) {
 				t.Errorf("Load after Save = %v, %v", s, err)
 			}
 		})
+	}
+}
+
+// Peek reports a bad file as Load does but changes nothing: the file stays
+// where it is, byte for byte, with no moved-aside copy, and the owner's
+// Load still finds it.
+func TestPeekLeavesBadFileInPlace(t *testing.T) {
+	for _, tt := range badFiles(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			f, path := newFile(t)
+			if err := os.WriteFile(path, tt.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := f.Peek()
+			if s != nil || !errors.Is(err, tt.kind) {
+				t.Fatalf("Peek = %v, %v; want an error wrapping %v", s, err, tt.kind)
+			}
+			msg := err.Error()
+			checkNoSecret(t, "error", msg)
+			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "tokencache: "+path+" ") || !strings.Contains(msg, tt.reason) {
+				t.Errorf("error %q: want one line naming the path and %q", msg, tt.reason)
+			}
+			if strings.Contains(msg, "moved") {
+				t.Errorf("error %q speaks of a move Peek did not make", msg)
+			}
+			if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, tt.data) {
+				t.Errorf("file after Peek: %v; unchanged = %v", err, bytes.Equal(got, tt.data))
+			}
+			if aside := f.asideFiles(); len(aside) != 0 {
+				t.Errorf("Peek moved the file aside: %q", aside)
+			}
+			if _, err := New(path).Load(); !errors.Is(err, tt.kind) {
+				t.Errorf("Load after Peek = %v; want an error wrapping %v", err, tt.kind)
+			}
+		})
+	}
+}
+
+func TestPeek(t *testing.T) {
+	f, path := newFile(t)
+	if s, err := f.Peek(); s != nil || err != nil {
+		t.Fatalf("Peek of a missing file = %v, %v; want nil, nil", s, err)
+	}
+	if _, err := New(path).Save(sample()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.Peek()
+	if err != nil || !reflect.DeepEqual(s, sample()) {
+		t.Fatalf("Peek = %v, %v; want the saved snapshot", s, err)
+	}
+	// A temporary file left by a crash is the owner's to clean up.
+	stale := filepath.Join(filepath.Dir(path), ".cache.cbor.tmp-123")
+	if err := os.WriteFile(stale, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Peek(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err != nil {
+		t.Errorf("Peek removed a temporary file: %v", err)
+	}
+	// A file others may read is refused, as by Load.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := f.Peek(); s != nil || !errors.Is(err, ErrInsecureMode) {
+		t.Errorf("Peek of a 0644 file = %v, %v; want ErrInsecureMode", s, err)
 	}
 }
 
