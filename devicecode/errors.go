@@ -246,6 +246,10 @@ func Hint(err error) string {
 			return "this token endpoint does not take the device code grant: check token-endpoint, and that the client may use the device flow"
 		case se.HasCode(700016) || se.Code == "invalid_client" || se.Code == "unauthorized_client":
 			return "check the client id and that the app is registered in this tenant"
+		case se.HasCode(50105):
+			// The app requires assignment and this user has none. Another
+			// (assigned) user may sign in, so it stays a sign-in error.
+			return "this user is not assigned to the app: a tenant admin assigns users or groups to it, or sign in as an assigned user"
 		}
 	}
 	switch {

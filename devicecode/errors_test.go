@@ -30,6 +30,7 @@ func TestClassification(t *testing.T) {
 		{"50076 mfa", se(400, "invalid_grant", 50076), class{signIn: true}, "sign in again"},
 		{"50079 mfa enrol", se(400, "invalid_grant", 50079), class{signIn: true}, "sign in again"},
 		{"65001 consent", se(400, "invalid_grant", 65001), class{signIn: true}, "sign in again"},
+		{"50105 user not assigned", se(400, "invalid_grant", 50105), class{signIn: true}, "sign in as an assigned user"},
 		{"code in description only", &devicecode.ServiceError{StatusCode: 400, Code: "invalid_request", Description: "AADSTS700082: The refresh token has expired"}, class{signIn: true}, "sign in again"},
 		{"50059 no tenant", se(400, "invalid_request", 50059), class{config: true}, "configure a tenant id or domain"},
 		{"90133 common", se(400, "invalid_request", 90133), class{config: true}, "configure a tenant id or domain"},
