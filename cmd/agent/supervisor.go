@@ -102,6 +102,19 @@ type screen interface {
 	Show(view) error
 }
 
+// waker is a screen that dims when nobody looks; a button press wakes it.
+type waker interface {
+	Wake()
+}
+
+// pressed is called for every button press the supervisor takes: whatever
+// the press then does, the person wants to see the screen.
+func (s *supervisor) pressed() {
+	if w, ok := s.scr.(waker); ok {
+		w.Wake()
+	}
+}
+
 // errClass sorts engine errors into what the supervisor does about them.
 type errClass int
 
@@ -124,6 +137,10 @@ type classifiedError struct {
 	class  errClass
 	reason string
 	err    error
+	// approved: the device code was approved (the refresh token is cached)
+	// and fetching another profile's token failed. A new code would not
+	// help; the cached sign-in goes on.
+	approved bool
 }
 
 func (e *classifiedError) Error() string { return e.reason }
@@ -211,6 +228,7 @@ func (s *supervisor) wait(ctx context.Context, d time.Duration, interruptible bo
 	case <-signout:
 		return wokeSignOut
 	case <-button:
+		s.pressed()
 		return wokeButton
 	default:
 	}
@@ -221,6 +239,7 @@ func (s *supervisor) wait(ctx context.Context, d time.Duration, interruptible bo
 	case <-signout:
 		return wokeSignOut
 	case <-button:
+		s.pressed()
 		return wokeButton
 	case <-t:
 		return wokeTimer
@@ -397,7 +416,10 @@ func (s *supervisor) blocked(class errClass, reason string) step {
 
 // deviceCode runs step 2 and 3: codes until one is approved.
 func (s *supervisor) deviceCode(ctx context.Context) step {
-	unused, attempt := 0, 0
+	// unused: codes expired unused in a row (the idle cap); attempt: failed
+	// code requests in a row; failed: codes in a row that polling ended
+	// with an error of no other class (back-off across codes).
+	unused, attempt, failed := 0, 0, 0
 	for ctx.Err() == nil {
 		code, err := s.eng.RequestCode(ctx)
 		if ctx.Err() != nil {
@@ -435,21 +457,25 @@ func (s *supervisor) deviceCode(ctx context.Context) step {
 		}
 		switch {
 		case interrupted == wokeSignOut:
-			s.log.Info("sign-out command while waiting: a new code")
-			unused = 0
-			continue
+			// The approval may have come first and been cached: forget it.
+			return s.signOut
 		case interrupted == wokeButton:
+			// A new code, unless the approval came first: then the cache
+			// has the sign-in, and silent finds it.
 			s.log.Info("button pressed: a new code")
-			unused = 0
-			continue
+			return s.silent
 		case err == nil:
 			s.log.Info("signed in", "account", sess.Account.Username)
 			s.sess = sess
 			return s.signedIn
 		}
 		class, reason := classOf(err)
+		if ce := (*classifiedError)(nil); errors.As(err, &ce) && ce.approved {
+			return s.approvedButFailed(ctx, class, reason)
+		}
 		switch class {
 		case classExpired:
+			failed = 0
 			unused++
 			s.log.Info("code expired unused", "in_a_row", unused)
 			if s.opts.MaxUnusedCodes > 0 && unused >= s.opts.MaxUnusedCodes {
@@ -460,7 +486,7 @@ func (s *supervisor) deviceCode(ctx context.Context) step {
 			}
 		case classDeclined, classBadCode:
 			s.log.Warn("code refused", "reason", reason)
-			unused = 0
+			unused, failed = 0, 0
 			s.show(view{Kind: viewDeclined, Message: reason})
 			s.state(agentState{State: "error", Error: reason})
 			switch s.wait(ctx, s.opts.DeclinedPause, true) {
@@ -471,15 +497,45 @@ func (s *supervisor) deviceCode(ctx context.Context) step {
 			return s.blocked(class, reason)
 		default:
 			// The engine retries transport errors itself while the code is
-			// valid; what comes out here ended this code.
-			if w := s.wait(ctx, backoff(attempt, s.opts.RetryMin, s.opts.RetryMax), true); w == wokeCancel {
+			// valid; what comes out here ended this code: an error reply of
+			// no known class, or a provider answering a poll with
+			// invalid_grant. The back-off grows across codes, so a provider
+			// that fails every code does not get a new request every
+			// RetryMin.
+			d := backoff(failed, s.opts.RetryMin, s.opts.RetryMax)
+			d = d/2 + s.jitter(d/2+1)
+			failed++
+			s.log.Warn("polling failed", "reason", reason, "retry_in", d.Round(time.Millisecond).String(), "in_a_row", failed)
+			s.show(view{Kind: troubleView(class), Message: reason})
+			s.state(agentState{State: "error", Error: reason})
+			switch s.wait(ctx, d, true) {
+			case wokeCancel:
 				return nil
+			case wokeSignOut:
+				return s.signOut
+			case wokeButton:
+				failed = 0
 			}
-			attempt++
-			s.log.Warn("polling failed", "reason", reason)
 		}
 	}
 	return nil
+}
+
+// approvedButFailed handles a device code that was approved when fetching
+// another profile's token then failed. The refresh token is cached, so a
+// new code would only make the person sign in again for the same result:
+// a transient failure goes on from the cache with back-off; a refusal of
+// that profile (its scopes, consent, a policy) stops polling like a
+// configuration error, since signing in again cannot fix it.
+func (s *supervisor) approvedButFailed(ctx context.Context, class errClass, reason string) step {
+	s.log.Warn("signed in, but a token could not be fetched", "reason", reason)
+	switch class {
+	case classConfig, classPolicy:
+		return s.blocked(class, reason)
+	case classNeedsSignIn:
+		return s.blocked(classConfig, reason)
+	}
+	return s.retry(ctx, 0, class, reason, func(ctx context.Context) step { return s.silentAttempt(ctx, 1) })
 }
 
 // poll runs PollToken, cut short by a sign-out command or a button press
@@ -499,6 +555,7 @@ func (s *supervisor) poll(ctx context.Context, code *codeInfo) (*session, wake, 
 			why = wokeSignOut
 			cancel()
 		case <-s.button:
+			s.pressed()
 			why = wokeButton
 			cancel()
 		case <-done:
@@ -525,17 +582,7 @@ func (s *supervisor) idle(ctx context.Context, unused int) bool {
 // signedIn publishes the tokens (step 4) and sleeps until a refresh is due.
 func (s *supervisor) signedIn(ctx context.Context) step {
 	sess := s.sess
-	for _, t := range sess.Tokens {
-		s.secret(t.AccessToken)
-		if s.published[t.Profile] == t.AccessToken {
-			continue // the engine handed out its cached token: nothing new
-		}
-		if err := s.pub.PublishToken(t, sess.Account); err != nil {
-			s.log.Warn("cannot publish token", "profile", t.Profile, "err", err)
-		} else {
-			s.published[t.Profile] = t.AccessToken
-		}
-	}
+	s.publishTokens()
 	var expiry time.Time
 	for _, t := range sess.Tokens {
 		if expiry.IsZero() || t.ExpiresAt.Before(expiry) {
@@ -548,6 +595,22 @@ func (s *supervisor) signedIn(ctx context.Context) step {
 		s.trim()
 	}
 	return s.refreshing(0)
+}
+
+// publishTokens publishes the session's tokens that the broker does not
+// have yet.
+func (s *supervisor) publishTokens() {
+	for _, t := range s.sess.Tokens {
+		s.secret(t.AccessToken)
+		if s.published[t.Profile] == t.AccessToken {
+			continue // the engine handed out its cached token: nothing new
+		}
+		if err := s.pub.PublishToken(t, s.sess.Account); err != nil {
+			s.log.Warn("cannot publish token", "profile", t.Profile, "err", err)
+		} else {
+			s.published[t.Profile] = t.AccessToken
+		}
+	}
 }
 
 // refreshDue is when the first token of toks should be refreshed, and how
@@ -589,9 +652,11 @@ func (s *supervisor) refreshing(attempt int) step {
 			d = backoff(attempt-1, s.opts.RetryMin, s.opts.RetryMax)
 			d = d/2 + s.jitter(d/2+1)
 			// Wake at the first expiry to clear that token.
+			// (A token already past expiry whose clearing failed does not
+			// cut the wait to nothing: expireTokens tries again after it.)
 			for _, t := range s.sess.Tokens {
 				if s.published[t.Profile] != "" {
-					if left := t.ExpiresAt.Sub(now); left < d {
+					if left := t.ExpiresAt.Sub(now); left > 0 && left < d {
 						d = left
 					}
 				}
@@ -617,8 +682,18 @@ func (s *supervisor) refreshing(attempt int) step {
 			return nil
 		}
 		if err == nil {
-			s.log.Info("refreshed", "account", sess.Account.Username)
 			s.sess = sess
+			if due, _ := refreshDue(s.clk.Now(), sess.Tokens, s.opts.RefreshMargin); !due.After(s.clk.Now()) {
+				// Still due: the engine handed back a cached token because
+				// the early refresh its refresh_in asked for failed (it
+				// logs why at debug), and the token is still good. Publish
+				// what did change and back off, instead of asking again at
+				// once until the token nears expiry.
+				s.publishTokens()
+				s.log.Warn("refresh failed, the cached token is still valid; retrying", "attempt", attempt+1)
+				return s.refreshing(attempt + 1)
+			}
+			s.log.Info("refreshed", "account", sess.Account.Username)
 			return s.signedIn
 		}
 		class, reason := classOf(err)

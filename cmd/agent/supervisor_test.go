@@ -25,7 +25,7 @@ type fakeClock struct {
 	tr   *trace
 	now  time.Time
 	jump func(now time.Time) time.Time // optional: an NTP step
-	// pressOn: a wait of this long ends with a button press instead.
+	// pressOn: the first wait of this long ends with a button press instead.
 	pressOn time.Duration
 	button  chan struct{}
 }
@@ -34,6 +34,7 @@ func (c *fakeClock) Now() time.Time { return c.now }
 func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	c.tr.add("wait %s", d)
 	if c.pressOn != 0 && d == c.pressOn {
+		c.pressOn = 0
 		c.tr.add("button")
 		c.button <- struct{}{}
 		return nil
@@ -133,6 +134,8 @@ func (p *fakePub) SignOutRequests() <-chan struct{} { return p.signout }
 func (p *fakePub) Close() error                     { p.tr.add("offline"); return nil }
 
 type fakeScreen struct{ tr *trace }
+
+func (s *fakeScreen) Wake() { s.tr.add("wake") }
 
 func (s *fakeScreen) Show(v view) error {
 	detail := v.UserCode + v.Account + v.Message
@@ -255,12 +258,27 @@ func TestSupervisorTransitions(t *testing.T) {
 		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> code expired",
 			"code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> code expired",
 			"view idle 2 codes expired unused: press the button for a new code", "state error 2 codes expired unused: press the button for a new code",
-			"wait 1h0m0s", "button", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
+			"wait 1h0m0s", "button", "wake", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
 	}, {
-		name:   "a button press while polling: a fresh code",
-		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", block: true, button: true}, {op: "code"}},
-		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> ok",
-			"code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
+		name: "a button press while polling: the screen wakes, the cache is asked (an approval may have come first), a fresh code",
+		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", block: true, button: true},
+			{op: "silent", err: errNeedsSignIn}, {op: "code"}},
+		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> ok", "wake",
+			"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
+	}, {
+		name: "a button press just as the code was approved: the cached sign-in is kept",
+		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", block: true, button: true},
+			{op: "silent", sess: sess(t0, time.Hour, "AT1")}},
+		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> ok", "wake",
+			"silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in", "wait 55m0s",
+			"silent: end of script", "clear graph"},
+	}, {
+		name:    "a short press while signed in wakes the screen and shows the status again",
+		script:  []call{{op: "silent", sess: sess(t0, time.Hour, "AT1")}},
+		pressOn: 55 * time.Minute,
+		want: []string{"silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in",
+			"wait 55m0s", "button", "wake", "view signed-in ada@example.test", "state signed_in",
+			"wait 55m0s", "silent: end of script", "clear graph"},
 	}, {
 		name:   "declined: a clear view, a pause, a new code",
 		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", err: errDeclined}, {op: "code"}},
@@ -296,10 +314,53 @@ func TestSupervisorTransitions(t *testing.T) {
 		want: []string{"silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in",
 			"clear graph", "signout -> ok", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
 	}, {
-		name:   "sign-out command while polling: a fresh code",
-		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", block: true, signout: true}, {op: "code"}},
+		name: "sign-out command while polling: the cache is removed (an approval may have come first), a fresh code",
+		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", block: true, signout: true},
+			{op: "signout"}, {op: "code"}},
 		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> ok",
+			"signout -> ok", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
+	}, {
+		name: "refresh_in passed and the early refresh failed (the engine hands back its cached token): back-off, then the refresh",
+		script: []call{{op: "silent", sess: &session{Account: account{Username: "ada"}, Tokens: []tokenInfo{{Profile: "graph", AccessToken: "AT1",
+			ExpiresAt: t0.Add(2 * time.Hour), RefreshAt: t0.Add(30 * time.Minute)}}}},
+			{op: "silent", sess: &session{Account: account{Username: "ada"}, Tokens: []tokenInfo{{Profile: "graph", AccessToken: "AT1",
+				ExpiresAt: t0.Add(2 * time.Hour), RefreshAt: t0.Add(30 * time.Minute)}}}},
+			{op: "silent", sess: &session{Account: account{Username: "ada"}, Tokens: []tokenInfo{{Profile: "graph", AccessToken: "AT1",
+				ExpiresAt: t0.Add(2 * time.Hour), RefreshAt: t0.Add(30 * time.Minute)}}}},
+			{op: "silent", sess: sess(t0.Add(30*time.Minute), time.Hour, "AT2")}},
+		want: []string{"silent -> ok", "token graph AT1", "view signed-in ada", "state signed_in", "wait 30m0s",
+			"silent -> ok", "wait 1s", "silent -> ok", "wait 2s",
+			"silent -> ok", "token graph AT2", "view signed-in ada@example.test", "state signed_in", "wait 54m57s",
+			"silent: end of script", "clear graph"},
+	}, {
+		name: "polling ends with an error of no known class: shown, and the back-off grows across codes",
+		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", err: cerr(classOther, "invalid_request: AADSTS900144")},
+			{op: "code"}, {op: "poll", err: cerr(classNeedsSignIn, "invalid_grant")}, {op: "code"}, {op: "poll", err: cerr(classOther, "invalid_request: AADSTS900144")},
+			{op: "code"}},
+		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user",
+			"poll -> invalid_request: AADSTS900144", "view error invalid_request: AADSTS900144", "state error invalid_request: AADSTS900144", "wait 1s",
+			"code -> ok", "view code WDJB-MJHT", "state awaiting_user",
+			"poll -> invalid_grant", "view error invalid_grant", "state error invalid_grant", "wait 2s",
+			"code -> ok", "view code WDJB-MJHT", "state awaiting_user",
+			"poll -> invalid_request: AADSTS900144", "view error invalid_request: AADSTS900144", "state error invalid_request: AADSTS900144", "wait 4s",
 			"code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script"},
+	}, {
+		name: "approved, but another profile's token failed transiently: no new code, the cache goes on with back-off",
+		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"},
+			{op: "poll", err: &classifiedError{class: classBusy, reason: "http 503", approved: true}},
+			{op: "silent", sess: sess(t0, time.Hour, "AT1")}},
+		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> http 503",
+			"view busy http 503", "state error http 503", "wait 1s",
+			"silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in", "wait 54m59s",
+			"silent: end of script", "clear graph"},
+	}, {
+		name: "approved, but another profile needs consent: stopped like a configuration error, not a new code",
+		script: []call{{op: "silent", err: errNeedsSignIn}, {op: "code"},
+			{op: "poll", err: &classifiedError{class: classNeedsSignIn, reason: "interaction_required: AADSTS65001", approved: true}},
+			{op: "silent", err: errNeedsSignIn}},
+		want: []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> interaction_required: AADSTS65001",
+			"view error interaction_required: AADSTS65001", "state error interaction_required: AADSTS65001", "wait 1h0m0s",
+			"silent -> no refresh token", "code: end of script"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

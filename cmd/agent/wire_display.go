@@ -137,6 +137,25 @@ func (s *screens) Show(v view) error {
 	return errors.Join(errs...)
 }
 
+var _ waker = (*screens)(nil)
+
+// Wake wakes every screen that dims after a while (display.PixelScreen's
+// burn-in sleep): the supervisor calls it for each button press.
+func (s *screens) Wake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.all {
+		w, ok := e.sc.(interface{ Wake() error })
+		if !ok {
+			continue
+		}
+		if err := s.failed(e, w.Wake()); err != nil {
+			s.log.Debug("cannot wake screen", "screen", e.name, "err", err)
+		}
+	}
+	s.prune()
+}
+
 // failed records the outcome of one operation on e, with s.mu held. A
 // dead panel is logged once and marked for prune; a transient panel error
 // is logged at debug once per run of failures and otherwise ignored (the

@@ -190,6 +190,44 @@ func TestGuardKeepsContrast(t *testing.T) {
 	}
 }
 
+// A button press wakes a panel that dimmed for burn-in care, also while
+// the view stays the same (a short press while signed in shows the same
+// status again, which alone would not wake it).
+func TestButtonWakesDimmedPanel(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	d := &dimmer{level: -1}
+	opts := bldisplay.DefaultPixelOptions
+	opts.SleepAfter = 5 * time.Minute
+	opts.Now = func() time.Time { return now }
+	ps, err := bldisplay.NewPixelScreen(guardDrawer(d), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &screens{log: slog.New(slog.DiscardHandler)}
+	s.add("ssd1306-i2c", ps, nil)
+	v := view{Kind: viewSignedIn, Account: "ada@example.test", ExpiresAt: now.Add(time.Hour)}
+	if err := s.Show(v); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(6 * time.Minute)
+	if err := ps.Tick(now); err != nil {
+		t.Fatal(err)
+	}
+	if d.level != int(opts.DimContrast) {
+		t.Fatalf("after 6 minutes signed in the panel's contrast is %d, want dimmed to %d", d.level, opts.DimContrast)
+	}
+	if err := s.Show(v); err != nil {
+		t.Fatal(err)
+	}
+	if d.level != int(opts.DimContrast) {
+		t.Fatalf("showing the same view again changed the contrast to %d", d.level)
+	}
+	s.Wake()
+	if d.level != int(opts.WakeContrast) {
+		t.Errorf("after Wake the contrast is %d, want %d", d.level, opts.WakeContrast)
+	}
+}
+
 // Every supervisor view becomes the display state a person should read; a
 // clean shutdown (the picture an e-paper keeps) must not read as an error.
 func TestToDisplayView(t *testing.T) {

@@ -66,7 +66,12 @@ func (e *engineAdapter) PollToken(ctx context.Context, c *codeInfo) (*session, e
 	if err != nil {
 		return nil, classifyFor(e.firstProfile(), err)
 	}
-	return e.collect(ctx, tok)
+	sess, err := e.collect(ctx, tok)
+	var ce *classifiedError
+	if errors.As(err, &ce) {
+		ce.approved = true // the sign-in is cached; another profile failed
+	}
+	return sess, err
 }
 
 func (e *engineAdapter) SignOut(ctx context.Context) error { return e.c.SignOut() }
