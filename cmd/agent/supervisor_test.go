@@ -117,8 +117,9 @@ func (e *fakeEngine) PollToken(ctx context.Context, _ *codeInfo) (*session, erro
 func (e *fakeEngine) SignOut(ctx context.Context) error { return e.next("signout").err }
 
 type fakePub struct {
-	tr      *trace
-	signout chan struct{}
+	tr       *trace
+	signout  chan struct{}
+	clearErr error // ClearToken fails with it (a broker that is away)
 }
 
 func (p *fakePub) PublishState(s agentState) error {
@@ -129,7 +130,7 @@ func (p *fakePub) PublishToken(t tokenInfo, a account) error {
 	p.tr.add("token %s %s", t.Profile, t.AccessToken)
 	return nil
 }
-func (p *fakePub) ClearToken(profile string) error  { p.tr.add("clear %s", profile); return nil }
+func (p *fakePub) ClearToken(profile string) error  { p.tr.add("clear %s", profile); return p.clearErr }
 func (p *fakePub) SignOutRequests() <-chan struct{} { return p.signout }
 func (p *fakePub) Close() error                     { p.tr.add("offline"); return nil }
 
@@ -371,6 +372,22 @@ func TestSupervisorTransitions(t *testing.T) {
 				t.Errorf("trace:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 			}
 		})
+	}
+}
+
+// A token past expiry that cannot be cleared (the broker is away) must not
+// cut the refresh back-off to nothing.
+func TestSupervisorBacksOffWhileClearingFails(t *testing.T) {
+	tr := &trace{}
+	script := []call{{op: "silent", sess: sess(t0, 10*time.Minute, "AT1")},
+		{op: "silent", err: errNet, advance: 6 * time.Minute}, {op: "silent", err: errNet}}
+	got := runSupervisor(t, script, supervisorOpts{RetryMin: 2 * time.Second, RetryMax: time.Minute}, &fakeClock{tr: tr, now: t0}, tr,
+		func(s *supervisor) { s.pub.(*fakePub).clearErr = errors.New("broker away") })
+	want := []string{"view starting", "state starting", "silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in",
+		"wait 5m0s", "silent -> network down", "wait 1s", "clear graph", "silent -> network down", "wait 2s", "clear graph",
+		"silent: end of script", "clear graph", "view stopped boardlogin stopped", "offline"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("trace:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
 
