@@ -36,7 +36,10 @@
 //
 // Dial waits for the first connection attempt only: a refused connection
 // returns at once, an unanswered one after ConnectTimeout. A broker that
-// rejects the credentials is an error from Dial.
+// rejects the credentials is an error from Dial. Options that cannot work
+// (a CA file without a certificate, a password file of two lines, ...) are
+// an *OptionsError naming the field, from Dial, ReadToken and SignOut
+// before any traffic, and from CheckOptions without any.
 //
 // Package embedbroker, beside this one, runs an in-process broker for the
 // agent's demo.

@@ -2,6 +2,7 @@ package mqtt_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -62,4 +63,15 @@ func ExampleSignOut() {
 	if err != nil {
 		log.Fatal(err) // says which step failed and whether the agent was told
 	}
+}
+
+// CheckOptions refuses what Dial would, without connecting: a config
+// checker reports the field to fix.
+func ExampleCheckOptions() {
+	err := mqtt.CheckOptions(mqtt.Options{Broker: "tcp://localhost:1883", CAFile: "/etc/boardlogin/broker-ca.pem"})
+	var oe *mqtt.OptionsError
+	if errors.As(err, &oe) {
+		fmt.Println(oe.Field+":", err)
+	}
+	// Output: Broker: mqtt: TLS files or server name given for tcp://: use ssl:// or wss://
 }

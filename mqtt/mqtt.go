@@ -38,7 +38,7 @@ func ParseEncoding(s string) (Encoding, error) {
 	case "cbor":
 		return CBOR, nil
 	}
-	return 0, fmt.Errorf("mqtt: unknown encoding %q: use json or cbor", s)
+	return 0, optionsErr("Encoding", fmt.Errorf("mqtt: unknown encoding %q: use json or cbor", s))
 }
 
 // Options configure a Client (and ReadToken and SignOut). Zero fields take the defaults

@@ -31,24 +31,45 @@ var hostname = os.Hostname
 
 // newConfig applies defaults and checks everything that can be checked
 // before connecting, reading the password file and TLS files.
+// OptionsError is an Options field that cannot work. Dial, ReadToken,
+// SignOut and CheckOptions return it before any traffic with the broker;
+// retrying does not help.
+type OptionsError struct {
+	Field string // the Options field: "Broker", "PasswordFile", "CAFile", ...
+	Err   error  // what is wrong, in one line starting "mqtt: "
+}
+
+func (e *OptionsError) Error() string { return e.Err.Error() }
+func (e *OptionsError) Unwrap() error { return e.Err }
+
+func optionsErr(field string, err error) error { return &OptionsError{Field: field, Err: err} }
+
+// CheckOptions validates opts as Dial would, reading the password, CA and
+// client certificate files, without connecting. It returns nil or an
+// *OptionsError.
+func CheckOptions(opts Options) error {
+	_, err := newConfig(opts)
+	return err
+}
+
 func newConfig(o Options) (*config, error) {
 	d := DefaultOptions
 	if o.Broker == "" {
-		return nil, errors.New("mqtt: no broker URL: set one such as tcp://localhost:1883")
+		return nil, optionsErr("Broker", errors.New("mqtt: no broker URL: set one such as tcp://localhost:1883"))
 	}
 	u, err := url.Parse(o.Broker)
 	if err != nil {
-		return nil, fmt.Errorf("mqtt: broker URL %q: %v", o.Broker, err)
+		return nil, optionsErr("Broker", fmt.Errorf("mqtt: broker URL %q: %v", o.Broker, err))
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	if !tlsSchemes[u.Scheme] && !plainSchemes[u.Scheme] {
-		return nil, fmt.Errorf("mqtt: broker URL %q: scheme must be tcp, mqtt, ssl, tls, mqtts, ws or wss", o.Broker)
+		return nil, optionsErr("Broker", fmt.Errorf("mqtt: broker URL %q: scheme must be tcp, mqtt, ssl, tls, mqtts, ws or wss", o.Broker))
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("mqtt: broker URL %q has no host", o.Broker)
+		return nil, optionsErr("Broker", fmt.Errorf("mqtt: broker URL %q has no host", o.Broker))
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("mqtt: broker URL must not carry credentials: use Username and PasswordFile")
+		return nil, optionsErr("Broker", errors.New("mqtt: broker URL must not carry credentials: use Username and PasswordFile"))
 	}
 	o.Broker = u.String()
 	if o.Prefix == "" || o.ClientID == "" {
@@ -65,10 +86,10 @@ func newConfig(o Options) (*config, error) {
 	}
 	o.Prefix = strings.TrimSuffix(o.Prefix, "/")
 	if err := checkTopicPart("prefix", o.Prefix, true); err != nil {
-		return nil, err
+		return nil, optionsErr("Prefix", err)
 	}
 	if o.Encoding != JSON && o.Encoding != CBOR {
-		return nil, fmt.Errorf("mqtt: unknown encoding %d: use JSON or CBOR", int(o.Encoding))
+		return nil, optionsErr("Encoding", fmt.Errorf("mqtt: unknown encoding %d: use JSON or CBOR", int(o.Encoding)))
 	}
 	durations := []struct {
 		name string
@@ -83,14 +104,14 @@ func newConfig(o Options) (*config, error) {
 	}
 	for _, f := range durations {
 		if *f.v < 0 {
-			return nil, fmt.Errorf("mqtt: %s is negative (%v)", f.name, *f.v)
+			return nil, optionsErr(f.name, fmt.Errorf("mqtt: %s is negative (%v)", f.name, *f.v))
 		}
 		if *f.v == 0 {
 			*f.v = f.def
 		}
 	}
 	if o.KeepAlive < time.Second {
-		return nil, fmt.Errorf("mqtt: KeepAlive %v is under the protocol's 1s resolution", o.KeepAlive)
+		return nil, optionsErr("KeepAlive", fmt.Errorf("mqtt: KeepAlive %v is under the protocol's 1s resolution", o.KeepAlive))
 	}
 	if o.MaxReconnectInterval < o.MinReconnectInterval {
 		o.MaxReconnectInterval = o.MinReconnectInterval
@@ -104,15 +125,15 @@ func newConfig(o Options) (*config, error) {
 	c := &config{Options: o, url: u}
 	if o.PasswordFile != "" {
 		if o.Username == "" {
-			return nil, errors.New("mqtt: a password file without a username: set Username too")
+			return nil, optionsErr("Username", errors.New("mqtt: a password file without a username: set Username too"))
 		}
 		if c.password, err = readPasswordFile(o.PasswordFile); err != nil {
-			return nil, err
+			return nil, optionsErr("PasswordFile", err)
 		}
 	}
 	isTLS := tlsSchemes[u.Scheme]
 	if !isTLS && (o.CAFile != "" || o.CertFile != "" || o.KeyFile != "" || o.ServerName != "") {
-		return nil, fmt.Errorf("mqtt: TLS files or server name given for %s://: use ssl:// or wss://", u.Scheme)
+		return nil, optionsErr("Broker", fmt.Errorf("mqtt: TLS files or server name given for %s://: use ssl:// or wss://", u.Scheme))
 	}
 	if isTLS {
 		if c.tls, err = tlsConfig(o, u.Hostname()); err != nil {
@@ -197,11 +218,11 @@ func tlsConfig(o Options, host string) (*tls.Config, error) {
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("mqtt: CA file: %v", err)
+			return nil, optionsErr("CAFile", fmt.Errorf("mqtt: CA file: %v", err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mqtt: CA file %s holds no PEM certificate", o.CAFile)
+			return nil, optionsErr("CAFile", fmt.Errorf("mqtt: CA file %s holds no PEM certificate", o.CAFile))
 		}
 		cfg.RootCAs = pool
 	} else if o.ServerName != "" || net.ParseIP(host) == nil {
@@ -212,12 +233,12 @@ func tlsConfig(o Options, host string) (*tls.Config, error) {
 		cfg = (&sysroots.Verifier{}).ClientConfig(cfg)
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
-		return nil, errors.New("mqtt: client certificate needs both CertFile and KeyFile")
+		return nil, optionsErr("CertFile", errors.New("mqtt: client certificate needs both CertFile and KeyFile"))
 	}
 	if o.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("mqtt: client certificate %s / key %s: %v", o.CertFile, o.KeyFile, err)
+			return nil, optionsErr("CertFile", fmt.Errorf("mqtt: client certificate %s / key %s: %v", o.CertFile, o.KeyFile, err))
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}

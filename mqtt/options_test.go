@@ -2,6 +2,8 @@ package mqtt
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -13,35 +15,46 @@ func TestNewConfigErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    Options
+		field   string
 		wantErr string
 	}{
-		{"no broker", Options{}, "no broker URL"},
-		{"bad scheme", Options{Broker: "http://localhost:1883"}, "scheme must be"},
-		{"no host", Options{Broker: "tcp://:1883"}, "has no host"},
-		{"credentials in URL", Options{Broker: "tcp://u:p@localhost:1883"}, "must not carry credentials"},
-		{"wildcard prefix", Options{Broker: "tcp://localhost", Prefix: "devicecode/+"}, "wildcard"},
-		{"empty level prefix", Options{Broker: "tcp://localhost", Prefix: "a//b"}, "empty topic level"},
-		{"bad encoding", Options{Broker: "tcp://localhost", Encoding: 7}, "unknown encoding"},
-		{"negative timeout", Options{Broker: "tcp://localhost", PublishTimeout: -1}, "negative"},
-		{"password without user", Options{Broker: "tcp://localhost", PasswordFile: good}, "without a username"},
-		{"missing password file", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: "/nonexistent/pw"}, "password file"},
-		{"world-readable password", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: writePassword(t, "pw", 0o644)}, "chmod o-rwx"},
-		{"empty password", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: writePassword(t, "\n", 0o600)}, "is empty"},
-		{"two-line password", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: writePassword(t, "a\nb\n", 0o600)}, "more than one line"},
-		{"TLS files on tcp", Options{Broker: "tcp://localhost", CAFile: "/x"}, "use ssl://"},
-		{"missing CA", Options{Broker: "ssl://localhost", CAFile: "/nonexistent/ca.pem"}, "CA file"},
-		{"CA not PEM", Options{Broker: "ssl://localhost", CAFile: good}, "no PEM certificate"},
-		{"cert without key", Options{Broker: "ssl://localhost", CertFile: "/x"}, "both CertFile and KeyFile"},
+		{"no broker", Options{}, "Broker", "no broker URL"},
+		{"bad scheme", Options{Broker: "http://localhost:1883"}, "Broker", "scheme must be"},
+		{"no host", Options{Broker: "tcp://:1883"}, "Broker", "has no host"},
+		{"credentials in URL", Options{Broker: "tcp://u:p@localhost:1883"}, "Broker", "must not carry credentials"},
+		{"wildcard prefix", Options{Broker: "tcp://localhost", Prefix: "devicecode/+"}, "Prefix", "wildcard"},
+		{"empty level prefix", Options{Broker: "tcp://localhost", Prefix: "a//b"}, "Prefix", "empty topic level"},
+		{"bad encoding", Options{Broker: "tcp://localhost", Encoding: 7}, "Encoding", "unknown encoding"},
+		{"negative timeout", Options{Broker: "tcp://localhost", PublishTimeout: -1}, "PublishTimeout", "negative"},
+		{"keep-alive under a second", Options{Broker: "tcp://localhost", KeepAlive: time.Millisecond}, "KeepAlive", "1s resolution"},
+		{"password without user", Options{Broker: "tcp://localhost", PasswordFile: good}, "Username", "without a username"},
+		{"missing password file", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: "/nonexistent/pw"}, "PasswordFile", "password file"},
+		{"world-readable password", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: writePassword(t, "pw", 0o644)}, "PasswordFile", "chmod o-rwx"},
+		{"empty password", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: writePassword(t, "\n", 0o600)}, "PasswordFile", "is empty"},
+		{"two-line password", Options{Broker: "tcp://localhost", Username: "u", PasswordFile: writePassword(t, "a\nb\n", 0o600)}, "PasswordFile", "more than one line"},
+		{"TLS files on tcp", Options{Broker: "tcp://localhost", CAFile: "/x"}, "Broker", "use ssl://"},
+		{"missing CA", Options{Broker: "ssl://localhost", CAFile: "/nonexistent/ca.pem"}, "CAFile", "CA file"},
+		{"CA not PEM", Options{Broker: "ssl://localhost", CAFile: good}, "CAFile", "no PEM certificate"},
+		{"cert without key", Options{Broker: "ssl://localhost", CertFile: "/x"}, "CertFile", "both CertFile and KeyFile"},
+		{"cert and key not PEM", Options{Broker: "ssl://localhost", CertFile: good, KeyFile: good}, "CertFile", "client certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.Logger = slog.New(slog.DiscardHandler)
-			_, err := newConfig(tt.opts)
+			err := CheckOptions(tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
 			}
 			if !strings.HasPrefix(err.Error(), "mqtt: ") {
 				t.Fatalf("error %q lacks the package prefix", err)
+			}
+			var oe *OptionsError
+			if !errors.As(err, &oe) || oe.Field != tt.field {
+				t.Errorf("error %#v: want an *OptionsError for field %s", err, tt.field)
+			}
+			// Dial refuses the same options the same way, before any traffic.
+			if _, err := Dial(context.Background(), tt.opts); !errors.As(err, &oe) || oe.Field != tt.field {
+				t.Errorf("Dial: %v; want the same *OptionsError", err)
 			}
 		})
 	}

@@ -75,7 +75,7 @@ func runAgent(ctx context.Context, cfg *Config, env agentEnv) error {
 	var roots *x509.CertPool
 	if cfg.CAFile != "" {
 		if roots, err = loadRoots(cfg.CAFile); err != nil {
-			return fmt.Errorf("agent: %w", err)
+			return &configError{[]string{err.Error()}}
 		}
 	}
 	eng, _, err := newEngine(cfg, engineOpts{cache: cache, roots: roots,
@@ -88,11 +88,11 @@ func runAgent(ctx context.Context, cfg *Config, env agentEnv) error {
 	if cfg.MQTTBroker != "none" {
 		mo, err := mqttOptions(cfg, log.With("component", "mqtt"))
 		if err != nil {
-			return fmt.Errorf("agent: %w", err)
+			return mqttError("agent", err)
 		}
 		c, err := mqtt.Dial(ctx, mo)
 		if err != nil {
-			return fmt.Errorf("agent: %w", err)
+			return mqttError("agent", err)
 		}
 		pub = &mqttPublisher{c: c, log: log, timeout: 5 * time.Second}
 	} else {
@@ -215,9 +215,17 @@ func cmdConfigCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 			problems = append(problems, err.Error())
 		}
 	}
-	if cfg.MQTTCAFile != "" {
-		if _, err := loadRoots(cfg.MQTTCAFile); err != nil {
-			problems = append(problems, "mqtt-"+err.Error())
+	if cfg.MQTTBroker != "none" {
+		// What Dial would refuse (files that do not load, TLS files for a
+		// plain broker, ...), without connecting. Its warnings (a broker
+		// neither on loopback nor TLS) go to stderr.
+		warn := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		mo, err := mqttOptions(cfg, warn)
+		if err == nil {
+			err = mqtt.CheckOptions(mo)
+		}
+		if err != nil {
+			problems = append(problems, mqttProblem(err))
 		}
 	}
 	if len(problems) > 0 {
@@ -264,7 +272,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mo, err := mqttOptions(cfg, log.With("component", "mqtt"))
 	if err != nil {
-		return err
+		return mqttError("agent: token", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -275,7 +283,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case errors.Is(err, mqtt.ErrTokenExpired):
 		return fmt.Errorf("agent: the token for profile %q has expired: is the agent running? (boardlogin status)", profile)
 	case err != nil:
-		return fmt.Errorf("agent: token: %w", err)
+		return mqttError("agent: token", err)
 	}
 	fmt.Fprintln(stdout, tok.AccessToken)
 	return nil
@@ -358,7 +366,7 @@ func cmdLogout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	mo, err := mqttOptions(cfg, log.With("component", "mqtt"))
 	if err != nil {
-		return fmt.Errorf("agent: logout: %w", err)
+		return mqttError("agent: logout", err)
 	}
 	profiles := make([]string, len(cfg.Profiles))
 	for i, p := range cfg.Profiles {
@@ -376,6 +384,10 @@ func cmdLogout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	for _, p := range res.Cleared {
 		fmt.Fprintf(stdout, "cleared token %s\n", p)
+	}
+	var oe *mqtt.OptionsError
+	if errors.As(err, &oe) {
+		return mqttError("agent: logout", err)
 	}
 	if err != nil {
 		hint := "stop the agent or retry"

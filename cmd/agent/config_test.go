@@ -249,3 +249,53 @@ func TestEngineConfigErrorsNameTheKey(t *testing.T) {
 		t.Errorf("a field with no key is kept as it is, got %q", got)
 	}
 }
+
+// A file named by the configuration that exists but does not load (not
+// PEM, a password file of two lines) is a configuration error for run,
+// token and config check alike: exit status 2, under the key to fix, so
+// systemd does not restart the agent into the same failure every 10 s.
+func TestFileContentErrorsAreConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	twoLines := filepath.Join(dir, "password")
+	for path, content := range map[string]string{notPEM: "not a certificate\n", twoLines: "a\nb\n"} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := []string{"-config", "none", "-tenant", "contoso.onmicrosoft.com", "-client-id", "11111111-2222-3333-4444-555555555555",
+		"-profile.graph=https://graph.microsoft.com/.default", "-cache", filepath.Join(dir, "tokens.cbor")}
+	tests := []struct {
+		name string
+		cmds []string
+		args []string
+		want string
+	}{
+		{"ca-file not PEM", []string{"run", "config"}, []string{"-mqtt-broker", "none", "-ca-file", notPEM}, "config: ca-file: "},
+		{"mqtt-ca-file not PEM", []string{"run", "token", "config"}, []string{"-mqtt-broker", "ssl://localhost:8883", "-mqtt-ca-file", notPEM},
+			"config: mqtt-ca-file: CA file " + notPEM + " holds no PEM certificate"},
+		{"client certificate not PEM", []string{"run", "token", "config"},
+			[]string{"-mqtt-broker", "ssl://localhost:8883", "-mqtt-cert-file", notPEM, "-mqtt-key-file", notPEM}, "config: mqtt-cert-file: client certificate"},
+		{"password file of two lines", []string{"run", "token", "config"},
+			[]string{"-mqtt-broker", "tcp://localhost:1883", "-mqtt-username", "board", "-mqtt-password-file", twoLines}, "config: mqtt-password-file: password file"},
+	}
+	for _, tt := range tests {
+		for _, cmd := range tt.cmds {
+			t.Run(tt.name+"/"+cmd, func(t *testing.T) {
+				args := []string{cmd}
+				if cmd == "config" {
+					args = append(args, "check")
+				}
+				args = append(append(args, base...), tt.args...)
+				var out bytes.Buffer
+				err := run(context.Background(), args, &out, &out)
+				if err == nil || exitCode(err) != 2 {
+					t.Fatalf("%s = %v (exit %d), want exit 2", cmd, err, exitCode(err))
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s: error %q, want it to contain %q", cmd, err, tt.want)
+				}
+			})
+		}
+	}
+}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/boardlogin/boardlogin/mqtt"
@@ -23,6 +25,42 @@ func mqttOptions(cfg *Config, log *slog.Logger) (mqtt.Options, error) {
 		PasswordFile: cfg.MQTTPasswordFile, CAFile: cfg.MQTTCAFile, CertFile: cfg.MQTTCertFile, KeyFile: cfg.MQTTKeyFile,
 		ServerName: cfg.MQTTServerName,
 		Encoding:   enc, Logger: log}, nil
+}
+
+// mqttKeys maps mqtt.Options fields to the config keys they come from.
+var mqttKeys = map[string]string{
+	"Broker":       "mqtt-broker",
+	"Prefix":       "mqtt-prefix",
+	"Encoding":     "mqtt-encoding",
+	"Username":     "mqtt-username",
+	"PasswordFile": "mqtt-password-file",
+	"CAFile":       "mqtt-ca-file",
+	"CertFile":     "mqtt-cert-file",
+	"KeyFile":      "mqtt-key-file",
+	"ServerName":   "mqtt-server-name",
+}
+
+// mqttProblem words an mqtt options error for the configuration: the key
+// a person edits, then what is wrong.
+func mqttProblem(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "mqtt: ")
+	var oe *mqtt.OptionsError
+	if errors.As(err, &oe) {
+		if k, ok := mqttKeys[oe.Field]; ok {
+			return k + ": " + msg
+		}
+	}
+	return "mqtt: " + msg
+}
+
+// mqttError is a configuration error (exit status 2: a restart cannot fix
+// it) when mqtt refused the options, else err under prefix.
+func mqttError(prefix string, err error) error {
+	var oe *mqtt.OptionsError
+	if errors.As(err, &oe) {
+		return &configError{[]string{mqttProblem(err)}}
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
 }
 
 // mqttPublisher adapts *mqtt.Client to the supervisor. Every call is
