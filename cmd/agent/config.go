@@ -457,6 +457,11 @@ func validate(vals map[string]value) (*Config, []string) {
 	if c.Cache == "" {
 		bad("cache", "must not be empty")
 	}
+	if d, err := time.ParseDuration(str("idle-wait")); err == nil && d < time.Minute {
+		// It is the long back-off that keeps an unattended or blocked
+		// board from polling the provider; 0 would mean no rest at all.
+		bad("idle-wait", "want at least 1m: it is the rest an unattended or blocked board takes from the provider, got %s", str("idle-wait"))
+	}
 	if (c.MQTTCertFile == "") != (c.MQTTKeyFile == "") {
 		problems = append(problems, "mqtt-cert-file, mqtt-key-file: set both or neither")
 	}

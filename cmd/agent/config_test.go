@@ -71,6 +71,8 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"twice", minimalConf + "tenant = y\n", nil, []string{":4: tenant is set twice (first at", ":1)"}},
 		{"bad bool", minimalConf + "allow-multi-tenant = yes please\n", nil, []string{":4: allow-multi-tenant: want true or false"}},
 		{"bad duration", minimalConf + "idle-wait = forever\n", nil, []string{":4: idle-wait: want a duration"}},
+		{"no idle wait", minimalConf + "idle-wait = 0\n", nil, []string{"idle-wait: want at least 1m"}},
+		{"idle wait of seconds", minimalConf + "idle-wait = 30s\n", nil, []string{"idle-wait: want at least 1m", "got 30s"}},
 		{"bad int", minimalConf + "max-unused-codes = -1\n", nil, []string{"max-unused-codes: want a whole number"}},
 		{"bad display", minimalConf + "display = crt\n", nil, []string{`display: unknown value "crt"`, "ssd1306-i2c"}},
 		{"bad addr", minimalConf + "i2c-addr = 0x300\n", nil, []string{"i2c-addr: want an I2C address"}},
