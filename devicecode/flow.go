@@ -181,9 +181,25 @@ func (c *Client) PollToken(ctx context.Context, dc *DeviceCode) (*Token, error) 
 			}
 			lastErr = err
 			failures++
+			// The earliest the next poll may go: the interval, and the
+			// server's Retry-After when it sent one.
+			floor := ended.Add(interval)
+			if ra := retryAfter(err, ended); ended.Add(ra).After(floor) {
+				floor = ended.Add(ra)
+			}
 			next = ended.Add(max(backoff(failures-1), interval))
-			if ra := retryAfter(err, ended); ended.Add(ra).After(next) {
-				next = ended.Add(ra)
+			if floor.After(next) {
+				next = floor
+			}
+			if !next.Before(dc.ExpiresAt) && floor.Before(dc.ExpiresAt) {
+				// The back-off would outlast the code, which may be
+				// approved already: one last poll an interval before it
+				// expires (or as soon after as the floor allows), rather
+				// than giving up with time left.
+				next = dc.ExpiresAt.Add(-interval)
+				if floor.After(next) {
+					next = floor
+				}
 			}
 			c.logf("devicecode: poll failed, retrying in %s: %v", next.Sub(ended).Round(time.Second), err)
 		}

@@ -287,6 +287,37 @@ func recordEveryGap(t *testing.T, e *env) {
 	}
 }
 
+// An outage (503) lasts until 6 s before the code expires; the person
+// approved at once. However the back-off's jitter falls, the client must
+// not give up while the code is valid: when the next back-off would
+// outlast the code, it polls once more an interval before expiry, and gets
+// the token. The schedule still keeps every gap and never polls at or
+// after expiry.
+func TestPollDoesNotGiveUpWhileTheCodeIsValid(t *testing.T) {
+	const outage = entratest.DefaultExpiresIn - 6*time.Second
+	for run := range 5 {
+		var e *env
+		var issued time.Time
+		e = newEnv(t, entratest.Options{Script: func(r entratest.Request) *entratest.Reply {
+			if r.Endpoint == entratest.EndpointToken && e.clock.Now().Sub(issued) < outage {
+				rp := entratest.ServerError(503)
+				return &rp
+			}
+			return nil
+		}}, nil)
+		issued = e.clock.Now()
+		dc, err := e.c.RequestCode(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.srv.Approve(dc.UserCode)
+		if _, err := e.c.PollToken(context.Background(), dc); err != nil {
+			t.Fatalf("run %d: PollToken = %v with %s of the code left", run, err, dc.ExpiresAt.Sub(e.clock.Now()))
+		}
+		checkSchedule(t, e.srv.Requests(), entratest.DefaultInterval, entratest.DefaultExpiresIn, nil)
+	}
+}
+
 // TestPollGapsHoldWhenSomePollsReachTheServerLate: a poll that must dial a
 // new connection (after a dropped one, say) reaches the server later than
 // it was sent, and the next poll on the warm connection does not. The gap
