@@ -63,7 +63,10 @@ type Config struct {
 	// The default client reads the system roots at each handshake and
 	// keeps none of them (crypto/x509's pool costs about 3 MB on Debian),
 	// so it verifies servers by name only: an endpoint addressed by IP
-	// needs RootCAs. A client with a cookie jar is used as is.
+	// needs RootCAs. A client with a cookie jar is used as is, except that
+	// no client follows redirects: a 3xx is an *UnexpectedReplyError, so a
+	// form carrying a device code or refresh token is never re-sent to
+	// wherever a portal or proxy points.
 	HTTPClient *http.Client
 	// RootCAs, when set, replaces the system roots of the default HTTP
 	// client (ignored with HTTPClient): trust only the provider's roots.
@@ -145,6 +148,12 @@ func New(cfg Config) (*Client, error) {
 	if c.hc == nil {
 		c.hc = defaultHTTPClient(cfg.RootCAs)
 		c.rt = c.hc.Transport
+	} else {
+		// http.Client re-POSTs the form on a 307 or 308, even from https
+		// to http: the device code or refresh token would go along.
+		hc := *c.hc
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		c.hc = &hc
 	}
 	if c.logf == nil {
 		c.logf = func(string, ...any) {}
