@@ -79,7 +79,9 @@ type reply struct {
 
 func (r *reply) release() {
 	if r.buf != nil {
-		if cap(*r.buf) <= 64<<10 {
+		// r.body may have outgrown the pooled buffer: keep it only if it
+		// is still small, so one huge reply does not stay in the pool.
+		if cap(r.body) <= 64<<10 {
 			*r.buf = r.body[:0]
 			bufPool.Put(r.buf)
 		}
