@@ -128,7 +128,17 @@ func TestParseTokenReply(t *testing.T) {
 		},
 		{name: "error in 200", body: `{"error":"invalid_grant","error_description":"AADSTS700082: expired"}`, wantErr: "AADSTS700082"},
 		{name: "no access token", body: `{"token_type":"Bearer"}`, wantErr: "no access_token"},
-		{name: "bad expires", body: `{"access_token":"AT","expires_in":"x"}`, wantErr: "expires_in"},
+		// The reply used up the device code or rotated the refresh token:
+		// an odd lifetime must not throw its tokens away.
+		{name: "expires as a word", body: `{"access_token":"AT","refresh_token":"RT","expires_in":"x","refresh_in":"soon"}`,
+			want: TokenReply{AccessToken: "AT", RefreshToken: "RT"}},
+		{name: "exponent numbers", body: `{"access_token":"AT","expires_in":3.6e3,"refresh_in":"1.8E3"}`,
+			want: TokenReply{AccessToken: "AT", ExpiresIn: time.Hour, RefreshIn: 30 * time.Minute}},
+		{name: "negative and object lifetimes", body: `{"access_token":"AT","expires_in":-5,"refresh_in":{"s":1}}`,
+			want: TokenReply{AccessToken: "AT"}},
+		{name: "lifetime beyond a year", body: `{"access_token":"AT","expires_in":9e11}`,
+			want: TokenReply{AccessToken: "AT", ExpiresIn: 366 * 24 * time.Hour}},
+		{name: "access token of the wrong type", body: `{"access_token":12345,"expires_in":3600}`, wantErr: "access_token"},
 		{name: "not json", body: `access_token=AT`, wantErr: "not a JSON object"},
 	}
 	for _, tt := range tests {

@@ -318,6 +318,35 @@ func TestPollDoesNotGiveUpWhileTheCodeIsValid(t *testing.T) {
 	}
 }
 
+// The reply that approves the code has used it up: a lifetime written
+// oddly (here a word) must not make the client drop the tokens and poll a
+// dead code. The token is kept, with the hour RFC 6749 lets a client
+// assume.
+func TestPollKeepsATokenWithAnOddLifetime(t *testing.T) {
+	e := newEnv(t, entratest.Options{}, nil)
+	ctx := context.Background()
+	dc, err := e.c.RequestCode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Enqueue(entratest.EndpointToken, entratest.Reply{Status: 200, ContentType: "application/json; charset=utf-8",
+		Body: `{"token_type":"Bearer","scope":"openid profile offline_access","expires_in":"about an hour","refresh_in":-1,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOi.odd","refresh_token":"1.AQ-odd-lifetime-rt"}`})
+	sent := e.clock.Now()
+	tok, err := e.c.PollToken(ctx, dc)
+	if err != nil {
+		t.Fatalf("PollToken = %v; the approving reply must not be thrown away", err)
+	}
+	if tok.AccessToken != "eyJ0eXAiOiJKV1QiLCJhbGciOi.odd" || tok.RefreshToken != "1.AQ-odd-lifetime-rt" {
+		t.Errorf("got other tokens than the reply's")
+	}
+	if life := tok.ExpiresAt.Sub(sent); life < time.Hour || life > time.Hour+time.Minute {
+		t.Errorf("token life %v; want the assumed hour", life)
+	}
+	if !tok.RefreshAt.IsZero() {
+		t.Errorf("RefreshAt = %v from a refresh_in of -1; want none", tok.RefreshAt)
+	}
+}
+
 // TestPollGapsHoldWhenSomePollsReachTheServerLate: a poll that must dial a
 // new connection (after a dropped one, say) reaches the server later than
 // it was sent, and the next poll on the warm connection does not. The gap

@@ -492,7 +492,25 @@ type TokenReply struct {
 	ClientInfo   string
 }
 
+// lenientSeconds reads expires_in or refresh_in of a token reply. That
+// reply has used up the device code (or rotated the refresh token), so a
+// lifetime written oddly must not throw its tokens away: a whole number or
+// numeric string as jsonSeconds reads it, else any positive JSON number
+// (3.6e3); anything else (a negative number, a word, an object) reads as
+// absent, which the engine takes as an hour for expires_in.
+func lenientSeconds(raw []byte) int64 {
+	if n, err := jsonSeconds(raw); err == nil {
+		return n
+	}
+	if f, err := strconv.ParseFloat(strings.Trim(string(raw), `"`), 64); err == nil && f > 0 && f < 1e12 {
+		return int64(f)
+	}
+	return 0
+}
+
 // ParseTokenReply decodes a token endpoint success reply (RFC 6749 §5.1).
+// Unreadable lifetimes (expires_in, refresh_in) read as absent rather than
+// failing the reply: see lenientSeconds.
 func ParseTokenReply(body []byte) (TokenReply, error) {
 	var t TokenReply
 	var expires, refreshIn int64
@@ -516,9 +534,9 @@ func ParseTokenReply(body []byte) (TokenReply, error) {
 		case "scope":
 			t.Scope, err = jsonString(v)
 		case "expires_in":
-			expires, err = jsonSeconds(v)
+			expires = lenientSeconds(v)
 		case "refresh_in":
-			refreshIn, err = jsonSeconds(v)
+			refreshIn = lenientSeconds(v)
 		case "client_info":
 			t.ClientInfo, err = jsonString(v)
 		}
