@@ -85,6 +85,33 @@ func (s *system) openAuto(cfg PanelConfig) (*Panel, error) {
 	return p, nil
 }
 
+// CheckTextSize reports whether the character panel of kind can be driven
+// at cols x rows, as Open would, so a configuration checker can refuse a
+// size before any hardware is touched. periph's aip31068 (and
+// waveshare1602, built on it) looks rows up in a table of 2 rows for 16
+// columns and 4 for 20, serlcd in a table of 4: a row past the table is an
+// index out of range, a panic at the first MoveTo. (The LK2047T checks
+// MoveTo against the size it was given.) Other kinds have no limit here.
+func CheckTextSize(kind string, cols, rows int) error {
+	ok := true
+	want := ""
+	switch kind {
+	case KindHD44780PCF8574:
+		ok = (cols == 8 || cols == 16 || cols == 20) && rows >= 1 && rows <= 4 || cols == 40 && rows >= 1 && rows <= 2
+		want = "16x2, 20x2, 16x4 or 20x4"
+	case KindAIP31068, KindWaveshare1602:
+		ok = cols == 16 && rows >= 1 && rows <= 2 || cols == 20 && rows >= 1 && rows <= 4
+		want = "16x1, 16x2 or 20x1 to 20x4"
+	case KindSerLCD:
+		ok = cols >= 1 && cols <= 20 && rows >= 1 && rows <= 4
+		want = "up to 20x4"
+	}
+	if !ok {
+		return fmt.Errorf("board: %s size %dx%d not supported; use %s", kind, cols, rows, want)
+	}
+	return nil
+}
+
 // openI2CPanel opens an I2C panel on an already open bus. On success the
 // panel's Close closes the bus too.
 func openI2CPanel(bus i2c.BusCloser, node string, cfg PanelConfig) (*Panel, error) {
@@ -109,6 +136,9 @@ func openI2CPanel(bus i2c.BusCloser, node string, cfg PanelConfig) (*Panel, erro
 	}
 	if rows == 0 {
 		rows = 2
+	}
+	if err := CheckTextSize(cfg.Kind, cols, rows); err != nil {
+		return nil, err
 	}
 	var err error
 	switch cfg.Kind {

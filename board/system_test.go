@@ -3,6 +3,7 @@ package board
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"io/fs"
@@ -208,7 +209,9 @@ func TestOpenTextPanels(t *testing.T) {
 		{KindHD44780PCF8574, 0x27, 20, 4},
 		{KindHT16K33, 0x70, 4, 1},
 		{KindSerLCD, 0x72, 16, 2},
+		{KindSerLCD, 0x72, 20, 4},
 		{KindAIP31068, 0x3E, 16, 2},
+		{KindAIP31068, 0x3E, 20, 4},
 		{KindMatrixOrbital, 0x28, 20, 4},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
@@ -251,6 +254,37 @@ func TestOpenTextPanels(t *testing.T) {
 			}
 			if err := p.Close(); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Sizes a character panel's driver cannot address are refused when the
+// panel opens: periph's aip31068 and serlcd index row tables of 2 (16
+// columns) or 4 rows, and a row past them panics at the first MoveTo.
+func TestOpenRefusesTextSizesTheDriverCannotAddress(t *testing.T) {
+	for _, tc := range []struct {
+		kind       string
+		addr       uint16
+		cols, rows int
+	}{
+		{KindAIP31068, 0x3E, 16, 4}, // cols left at its default 16, rows 4
+		{KindAIP31068, 0x3E, 20, 5},
+		{KindAIP31068, 0x3E, 8, 2},
+		{KindWaveshare1602, 0x3E, 16, 3},
+		{KindSerLCD, 0x72, 20, 5},
+		{KindSerLCD, 0x72, 40, 2},
+	} {
+		t.Run(fmt.Sprintf("%s %dx%d", tc.kind, tc.cols, tc.rows), func(t *testing.T) {
+			f := newFakeSystem(t, "i2c-1")
+			f.bus = busCloser{&passWrites{present: map[uint16]bool{tc.addr: true, AddrPCA9633: true}}}
+			p, err := f.open(PanelConfig{Kind: tc.kind, Cols: tc.cols, Rows: tc.rows})
+			if err == nil {
+				p.Close()
+				t.Fatalf("opened %s", p.Name)
+			}
+			if want := fmt.Sprintf("size %dx%d not supported", tc.cols, tc.rows); !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q lacks %q", err, want)
 			}
 		})
 	}

@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/boardlogin/boardlogin/board"
 )
 
 // Default paths, shared with build/arm (the systemd unit and the Debian
@@ -471,6 +473,10 @@ func validate(vals map[string]value) (*Config, []string) {
 	}
 	if c.DisplayW > 0 && isTextKind(c.Display) && (c.DisplayW > maxTextCols || c.DisplayH > maxTextRows) {
 		bad("display-size", "%s is a character panel: want COLSxROWS up to %dx%d, like 16x2 or 20x4", c.Display, maxTextCols, maxTextRows)
+	} else if c.DisplayW > 0 && isTextKind(c.Display) {
+		if err := board.CheckTextSize(c.Display, c.DisplayW, c.DisplayH); err != nil {
+			bad("display-size", "%s", strings.TrimPrefix(err.Error(), "board: "))
+		}
 	}
 	if c.MQTTPrefix != "" && (strings.ContainsAny(c.MQTTPrefix, "#+") || strings.HasSuffix(c.MQTTPrefix, "/") || strings.HasPrefix(c.MQTTPrefix, "/")) {
 		bad("mqtt-prefix", "want topic levels without wildcards and without a leading or trailing /")

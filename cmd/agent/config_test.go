@@ -72,6 +72,8 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad bool", minimalConf + "allow-multi-tenant = yes please\n", nil, []string{":4: allow-multi-tenant: want true or false"}},
 		{"bad duration", minimalConf + "idle-wait = forever\n", nil, []string{":4: idle-wait: want a duration"}},
 		{"no idle wait", minimalConf + "idle-wait = 0\n", nil, []string{"idle-wait: want at least 1m"}},
+		{"a size the lcd driver cannot address", minimalConf + "display = aip31068\ndisplay-size = 16x4\n", nil, []string{"display-size: aip31068 size 16x4 not supported; use 16x1, 16x2 or 20x1 to 20x4"}},
+		{"hd44780 of 24 columns", minimalConf + "display = hd44780-pcf8574\ndisplay-size = 24x2\n", nil, []string{"display-size: hd44780-pcf8574 size 24x2 not supported"}},
 		{"idle wait of seconds", minimalConf + "idle-wait = 30s\n", nil, []string{"idle-wait: want at least 1m", "got 30s"}},
 		{"bad int", minimalConf + "max-unused-codes = -1\n", nil, []string{"max-unused-codes: want a whole number"}},
 		{"bad display", minimalConf + "display = crt\n", nil, []string{`display: unknown value "crt"`, "ssd1306-i2c"}},
