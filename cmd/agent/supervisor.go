@@ -555,7 +555,6 @@ func (s *supervisor) poll(ctx context.Context, code *codeInfo) (*session, wake, 
 			why = wokeSignOut
 			cancel()
 		case <-s.button:
-			s.pressed()
 			why = wokeButton
 			cancel()
 		case <-done:
@@ -565,6 +564,9 @@ func (s *supervisor) poll(ctx context.Context, code *codeInfo) (*session, wake, 
 	close(done)
 	wg.Wait()
 	cancel()
+	if why == wokeButton {
+		s.pressed() // here, not in the watcher: the screen is the loop's
+	}
 	return sess, why, err
 }
 
