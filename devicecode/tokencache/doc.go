@@ -81,7 +81,8 @@
 // command) reads it with Peek, which changes nothing on disk. Load may also
 // run beside the writer: a Save holds an flock(2) on its temporary file, and
 // Load removes only temporary files nobody holds, which a crashed writer's
-// are, since the kernel drops its locks. Two writers of one file are not
+// are, since the kernel drops its locks; it moves a damaged file aside only
+// when no other File holds the writer lock. Two writers of one file are not
 // coordinated by Save: the last Save wins. A writer that runs for long (the
 // agent) takes the writer lock first with Lock, so a second writer of the
 // same cache is refused with ErrInUse instead of rotating the refresh token

@@ -86,8 +86,8 @@ func init() {
 	decMode, err = cbor.DecOptions{
 		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
 		MaxNestedLevels:  8,
-		MaxArrayElements: 1024,
-		MaxMapPairs:      1024,
+		MaxArrayElements: maxEntries,
+		MaxMapPairs:      maxEntries,
 		IndefLength:      cbor.IndefLengthForbidden,
 		TagsMd:           cbor.TagsForbidden,
 		UTF8:             cbor.UTF8RejectInvalid,
@@ -96,6 +96,11 @@ func init() {
 		panic(err)
 	}
 }
+
+// maxEntries bounds every array and map of a cache file (profiles, scopes),
+// in decoding and, so that Save never writes what Load refuses, in
+// encoding.
+const maxEntries = 1024
 
 // formatError is a decoding failure. reason never contains file content.
 type formatError struct {
@@ -141,6 +146,16 @@ func (e *encoder) encode(s *Snapshot) ([]byte, error) {
 	}
 	if err := checkUTF8(s); err != nil {
 		return nil, err
+	}
+	// What decoding would refuse must not be written: the next Load would
+	// take its own file for corrupt and the board would sign in again.
+	if len(s.AccessTokens) > maxEntries {
+		return nil, fmt.Errorf("tokencache: %d profiles, more than the %d a cache file holds", len(s.AccessTokens), maxEntries)
+	}
+	for name, at := range s.AccessTokens {
+		if len(at.Scopes) > maxEntries {
+			return nil, fmt.Errorf("tokencache: profile %q has %d scopes, more than the %d a cache file holds", name, len(at.Scopes), maxEntries)
+		}
 	}
 	tokens := e.p.AccessTokens
 	clear(tokens)

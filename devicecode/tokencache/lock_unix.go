@@ -115,7 +115,34 @@ func (f *File) Lock() (release func() error, err error) {
 	if err := lf.Truncate(0); err == nil {
 		lf.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return lf.Close, nil
+	f.locked = true
+	return func() error {
+		f.mu.Lock()
+		f.locked = false
+		f.mu.Unlock()
+		return lf.Close()
+	}, nil
+}
+
+// holdForMove keeps writers off the cache while Load moves a damaged file
+// aside: nothing to do when this File holds the writer lock; else the lock
+// for the moment, or ok false when another process (or File) holds it,
+// since that writer may be renaming a fresh file into place. Without
+// flock(2), or without a lock file to open, the move goes ahead, as
+// before there was a lock.
+func (f *File) holdForMove() (release func(), ok bool) {
+	if f.locked {
+		return func() {}, true
+	}
+	lf, err := os.OpenFile(f.lockPath(), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return func() {}, true
+	}
+	if err := flock(lf, syscall.LOCK_EX|syscall.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
+		lf.Close()
+		return nil, false
+	}
+	return func() { lf.Close() }, true
 }
 
 // readPID reads the pid a lock holder wrote; 0 when there is none.

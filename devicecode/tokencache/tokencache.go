@@ -105,6 +105,11 @@ type File struct {
 	known    bool
 	last     []byte      // the file's content; nil when there is no file
 	lastInfo fs.FileInfo // the file as last read or written, to notice outside changes
+	// unsynced: a write was renamed into place but the folder sync after
+	// it failed; the next Save syncs the folder even if nothing changed.
+	unsynced bool
+	// locked: this File holds the writer lock (Lock).
+	locked bool
 }
 
 // New returns the cache file at path with DefaultOptions. Nothing is read or
@@ -143,7 +148,9 @@ func (f *File) Path() string { return f.path }
 // A file that is readable or writable by group or others is refused with
 // ErrInsecureMode and left alone. A file that does not decode is moved aside
 // and Load returns an error wrapping ErrCorrupt or ErrUnknownVersion; the
-// next Save writes a fresh file. Temporary files left by a write that was
+// next Save writes a fresh file. Only the writer moves it: while another
+// process (or File) holds the writer lock, the file is left in place and the
+// error says so, and a file that changed since it was read is not moved. Temporary files left by a write that was
 // interrupted by a crash are removed.
 func (f *File) Load() (*Snapshot, error) {
 	f.mu.Lock()
@@ -160,7 +167,7 @@ func (f *File) Load() (*Snapshot, error) {
 	}
 	var fe *formatError
 	if errors.As(err, &fe) {
-		return nil, f.moveAside(fe)
+		return nil, f.moveAside(fe, info)
 	}
 	if err != nil {
 		f.known = false
@@ -217,6 +224,13 @@ func (f *File) Save(s *Snapshot) (written bool, err error) {
 		return false, fmt.Errorf("tokencache: snapshot encodes to %d bytes, over the %d-byte limit of %s: configure fewer profiles or raise Options.MaxSize", len(data), f.opts.MaxSize, f.path)
 	}
 	if f.unchanged(data) {
+		if f.unsynced {
+			// The content is on disk, but its rename may not be durable.
+			if err := f.syncDir(f.dir); err != nil {
+				return false, fmt.Errorf("tokencache: sync folder %s: %w", f.dir, err)
+			}
+			f.unsynced = false
+		}
 		return false, nil
 	}
 	data = bytes.Clone(data)
@@ -285,7 +299,7 @@ func (f *File) read() ([]byte, fs.FileInfo, error) {
 		return nil, nil, &modeError{path: f.path, perm: perm}
 	}
 	if info.Size() > int64(f.opts.MaxSize) {
-		return nil, nil, corrupt(fmt.Sprintf("larger than %d bytes", f.opts.MaxSize))
+		return nil, info, corrupt(fmt.Sprintf("larger than %d bytes", f.opts.MaxSize))
 	}
 	// Read one byte more than allowed: the file may grow between Stat and
 	// Read, and the limit must hold for what is actually read.
@@ -294,7 +308,7 @@ func (f *File) read() ([]byte, fs.FileInfo, error) {
 		return nil, nil, fmt.Errorf("tokencache: %w", err)
 	}
 	if len(data) > f.opts.MaxSize {
-		return nil, nil, corrupt(fmt.Sprintf("larger than %d bytes", f.opts.MaxSize))
+		return nil, info, corrupt(fmt.Sprintf("larger than %d bytes", f.opts.MaxSize))
 	}
 	return data, info, nil
 }
@@ -424,8 +438,10 @@ func (f *File) write(data []byte) (fs.FileInfo, error) {
 	renamed = true
 	// The rename is only durable once the folder's entry is on the medium.
 	if err := f.syncDir(f.dir); err != nil {
+		f.unsynced = true
 		return nil, fmt.Errorf("tokencache: sync folder %s: %w", f.dir, err)
 	}
+	f.unsynced = false
 	return info, nil
 }
 
@@ -446,17 +462,28 @@ func (f *File) createTemp() (*os.File, error) {
 	return nil, fmt.Errorf("tokencache: another process keeps removing the temporary files in %s: run one agent per cache file", f.dir)
 }
 
-// mkdir creates the folder (0700) when missing, and syncs its parent so the
-// new folder survives a power cut along with the file in it.
+// mkdir creates the folder (0700) when missing, with any missing parents,
+// and syncs the parent of each folder it created, top down, so the new
+// folders survive a power cut along with the file in them.
 func (f *File) mkdir() error {
 	if _, err := os.Stat(f.dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return nil // exists, or an error the CreateTemp below reports better
 	}
+	var created []string // the folders MkdirAll will create, deepest first
+	for d := f.dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			break
+		}
+		created = append(created, d)
+	}
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return fmt.Errorf("tokencache: create the cache folder: %w", err)
 	}
-	if err := f.syncDir(filepath.Dir(f.dir)); err != nil {
-		return fmt.Errorf("tokencache: sync folder %s: %w", filepath.Dir(f.dir), err)
+	for i := len(created) - 1; i >= 0; i-- {
+		parent := filepath.Dir(created[i])
+		if err := f.syncDir(parent); err != nil {
+			return fmt.Errorf("tokencache: sync folder %s: %w", parent, err)
+		}
 	}
 	return nil
 }
@@ -542,9 +569,20 @@ func cmpInt(a, b int64) int {
 
 // moveAside renames the undecodable file to PATH.corrupt-<unix time> and
 // returns the one-line error Load gives, which wraps fe's kind.
-func (f *File) moveAside(fe *formatError) error {
+func (f *File) moveAside(fe *formatError, read fs.FileInfo) error {
 	f.known = false
 	what := fe.what()
+	// Only the writer moves its file: a Load beside a running agent would
+	// otherwise move the fresh file the agent renames into place between
+	// this read and the rename below.
+	release, ok := f.holdForMove()
+	if !ok {
+		return &loadError{kind: fe.kind, msg: fmt.Sprintf("tokencache: %s %s; left in place for the process writing the cache", f.path, what)}
+	}
+	defer release()
+	if cur, err := os.Lstat(f.path); err != nil || !sameFile(cur, read) {
+		return &loadError{kind: fe.kind, msg: fmt.Sprintf("tokencache: %s %s, and it changed while it was read: load it again", f.path, what)}
+	}
 	base := fmt.Sprintf("%s.corrupt-%d", f.path, f.opts.Now().Unix())
 	aside := base
 	for n := 1; ; n++ {

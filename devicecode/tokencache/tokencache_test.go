@@ -663,12 +663,142 @@ func TestFolderSync(t *testing.T) {
 	if got := rec.take(); !reflect.DeepEqual(got, []string{dir}) {
 		t.Errorf("Save synced %q, want %q", got, []string{dir})
 	}
+	// The same after a failed folder sync, but the caller retries the
+	// very snapshot: the file already holds it, yet its rename is not
+	// durable until the folder is synced. Unchanged content must still
+	// sync the folder once, then no more.
+	rec.fail = errors.New("input/output error")
+	changed.RefreshToken = "rotated a third time"
+	if _, err := f.Save(changed); err == nil {
+		t.Fatal("want the folder sync error")
+	}
+	rec.fail = nil
+	rec.take()
+	if written, err := f.Save(changed); written || err != nil {
+		t.Errorf("retry of the same snapshot = %v, %v; want nothing written, no error", written, err)
+	}
+	if got := rec.take(); !reflect.DeepEqual(got, []string{dir}) {
+		t.Errorf("retry of the same snapshot synced %q, want %q", got, []string{dir})
+	}
+	if _, err := f.Save(changed); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); len(got) != 0 {
+		t.Errorf("a second unchanged Save synced %q", got)
+	}
 	// Remove syncs the folder so sign-out survives a power cut.
 	if err := f.Remove(); err != nil {
 		t.Fatal(err)
 	}
 	if got := rec.take(); !reflect.DeepEqual(got, []string{dir}) {
 		t.Errorf("Remove synced %q, want %q", got, []string{dir})
+	}
+}
+
+// Folders created on the way to the cache are each synced into their
+// parent, top down: a power cut must not lose a/ with b/ and the file in it.
+func TestNestedFoldersAreSynced(t *testing.T) {
+	root := t.TempDir()
+	a := filepath.Join(root, "a")
+	b := filepath.Join(a, "b")
+	f := New(filepath.Join(b, "cache.cbor"))
+	var rec syncRecorder
+	f.syncDir = rec.syncDir
+	if _, err := f.Save(sample()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.take(), []string{root, a, b}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Save synced %q, want %q", got, want)
+	}
+}
+
+// Save refuses what Load would refuse, instead of writing a file the next
+// start takes for corrupt.
+func TestSaveRefusesWhatLoadWouldRefuse(t *testing.T) {
+	manyScopes := sample()
+	at := manyScopes.AccessTokens["graph"]
+	at.Scopes = make([]string, maxEntries+1)
+	for i := range at.Scopes {
+		at.Scopes[i] = fmt.Sprintf("api://x/s%d", i)
+	}
+	manyScopes.AccessTokens["graph"] = at
+	f, path := newFile(t)
+	if written, err := f.Save(manyScopes); written || err == nil || !strings.Contains(err.Error(), `profile "graph" has 1025 scopes, more than the 1024`) {
+		t.Fatalf("Save of 1025 scopes = %v, %v", written, err)
+	}
+	at.Scopes = at.Scopes[:maxEntries]
+	manyScopes.AccessTokens["graph"] = at
+	if _, err := f.Save(manyScopes); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := New(path).Load(); err != nil || !reflect.DeepEqual(s, manyScopes) {
+		t.Errorf("Load of 1024 scopes: %v", err)
+	}
+}
+
+// A Load beside a running writer (it holds the writer lock) finds the file
+// damaged. It must not move it: the writer may be renaming a fresh cache
+// into place at that moment. Only the writer moves its file aside.
+func TestLoadBesideTheWriterLeavesItsFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cache.cbor")
+	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writer := New(path)
+	release, err := writer.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	reader := NewWithOptions(path, &Options{Now: func() time.Time {
+		t.Error("the reader went on to move the file aside")
+		return fixedNow
+	}})
+	_, err = reader.Load()
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "left in place") {
+		t.Fatalf("reader Load = %v; want ErrCorrupt, left in place", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "garbage" {
+		t.Errorf("the reader changed the file")
+	}
+	// The writer itself moves it aside.
+	if _, err := writer.Load(); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "moved it to") {
+		t.Fatalf("writer Load = %v; want the file moved aside", err)
+	}
+	if _, err := writer.Save(sample()); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := reader.Load(); err != nil || !reflect.DeepEqual(s, sample()) {
+		t.Errorf("reader Load of the fresh file = %v", err)
+	}
+}
+
+// With no writer holding the lock, a Load may move a damaged file aside,
+// but only the file it read: here a writer that takes no lock renamed a
+// fresh cache into place between the read and the move. Nothing is moved.
+func TestLoadDoesNotMoveAFileThatChanged(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cache.cbor")
+	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reader := NewWithOptions(path, &Options{Now: func() time.Time { return fixedNow }})
+	data, info, err := reader.read()
+	if err != nil || string(data) != "garbage" {
+		t.Fatal(data, err)
+	}
+	if _, err := New(path).Save(sample()); err != nil {
+		t.Fatal(err)
+	}
+	reader.mu.Lock()
+	err = reader.moveAside(&formatError{kind: ErrCorrupt, reason: "corrupt"}, info)
+	reader.mu.Unlock()
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "changed while it was read") {
+		t.Fatalf("moveAside = %v; want it to refuse", err)
+	}
+	if s, err := New(path).Load(); err != nil || !reflect.DeepEqual(s, sample()) {
+		t.Errorf("the fresh cache is gone: %v", err)
 	}
 }
 
