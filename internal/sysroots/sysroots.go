@@ -103,11 +103,15 @@ func (v *Verifier) VerifyConnection(cs tls.ConnectionState) error {
 	if cs.ServerName == "" {
 		return errors.New("tls: a server addressed by IP cannot be verified against the system roots; give its CA with ca-file")
 	}
-	issuers := make([][]byte, 0, len(certs))
+	// The roots that may have issued a sent certificate, and the leaf's own
+	// subject: crypto/x509 also accepts a leaf that is itself in the store
+	// (an administrator's pinned server certificate).
+	subjects := make([][]byte, 0, len(certs)+1)
 	for _, c := range certs {
-		issuers = append(issuers, c.RawIssuer)
+		subjects = append(subjects, c.RawIssuer)
 	}
-	roots, err := v.Roots(issuers)
+	subjects = append(subjects, certs[0].RawSubject)
+	roots, err := v.Roots(subjects)
 	if err != nil {
 		return err
 	}
@@ -251,7 +255,17 @@ func (s *scanner) scan(rd *bufio.Reader) error {
 			s.long = append(s.long, frag...)
 			line = s.long
 		}
-		t := bytes.TrimRight(line, " \t\r\n")
+		// As encoding/pem's getLine: the newline, one carriage return
+		// before it, then spaces and tabs; not any mix of them, or a
+		// BEGIN or END line pem.Decode refuses would count here.
+		t := line
+		if n := len(t); n > 0 && t[n-1] == '\n' {
+			t = t[:n-1]
+			if n := len(t); n > 0 && t[n-1] == '\r' {
+				t = t[:n-1]
+			}
+		}
+		t = bytes.TrimRight(t, " \t")
 		switch {
 		case bytes.Equal(t, []byte(pemBegin)):
 			in, s.fail, s.b64 = true, false, s.b64[:0]
