@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -225,11 +226,12 @@ func tlsConfig(o Options, host string) (*tls.Config, error) {
 			return nil, optionsErr("CAFile", fmt.Errorf("mqtt: CA file %s holds no PEM certificate", o.CAFile))
 		}
 		cfg.RootCAs = pool
-	} else if o.ServerName != "" || net.ParseIP(host) == nil {
+	} else if net.ParseIP(cmp.Or(o.ServerName, host)) == nil {
 		// The system roots, read per handshake rather than parsed into
-		// memory for good (see internal/sysroots). A broker dialled by IP
-		// without a ServerName keeps crypto/x509's pool: the verifier needs
-		// the name crypto/tls does not report for an IP.
+		// memory for good (see internal/sysroots). A broker verified by IP
+		// (dialled by IP without a ServerName, or with an IP as the
+		// ServerName) keeps crypto/x509's pool: the verifier needs the
+		// name crypto/tls does not report for an IP.
 		cfg = (&sysroots.Verifier{}).ClientConfig(cfg)
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
