@@ -23,15 +23,25 @@ type Client struct {
 
 	// sem is a one-slot semaphore that serialises every publish: the
 	// caller's, the expiry timers' and the republish after a connect. Holding
-	// it guards conn, lastState, tokens and closed. It is a channel rather
-	// than a mutex so that waiting for it honours a context.
-	sem       chan struct{}
-	conn      paho.Client  // nil while not connected
-	connLost  chan<- error // conn's loss signal, to force a reconnect
-	lastState *State
-	tokens    map[string]*entry
-	closed    bool
-	ackTimer  *time.Timer // reused by every wait for an acknowledgement
+	// it guards conn, connLost and ackTimer. It is a channel rather than a
+	// mutex so that waiting for it honours a context.
+	sem      chan struct{}
+	conn     paho.Client  // nil while not connected
+	connLost chan<- error // conn's loss signal, to force a reconnect
+	ackTimer *time.Timer  // reused by every wait for an acknowledgement
+
+	// vmu guards the latest values, which are recorded before a publish
+	// waits for sem: a caller whose context ends while another publish
+	// (a slow republish after a reconnect) holds sem still leaves its
+	// value, and the holder of sem sends it before letting go (unlock).
+	vmu        sync.Mutex
+	lastState  *State
+	stateDirty bool // lastState not yet sent on the live connection
+	tokens     map[string]*entry
+	closed     bool
+
+	dialMu   sync.Mutex // guards dialGone
+	dialGone bool       // Dial stopped waiting for the first attempt
 
 	mu        sync.Mutex    // guards up and connected
 	up        chan struct{} // closed while connected
@@ -50,6 +60,7 @@ type entry struct {
 	topic string
 	tok   Token
 	live  bool
+	dirty bool // recorded, not yet sent on the live connection
 	// timer clears the token at expiry. It is made once per profile and
 	// Reset for each new token (no allocation per refresh); when it fires
 	// it checks the current token's expiry, so a firing left over from an
@@ -57,7 +68,7 @@ type entry struct {
 	timer *time.Timer
 }
 
-// entryFor returns the profile's entry, creating it. Call with sem held.
+// entryFor returns the profile's entry, creating it. Call with vmu held.
 func (c *Client) entryFor(profile string) *entry {
 	e := c.tokens[profile]
 	if e == nil {
@@ -94,22 +105,37 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	}
 	first := make(chan error, 1)
 	go c.run(first)
+	var ferr error
 	select {
-	case err := <-first:
-		if err != nil && permanent(err) {
-			cancel()
-			<-c.done
-			who := "anonymous clients"
-			if cfg.Username != "" {
-				who = fmt.Sprintf("user %q", cfg.Username)
-			}
-			return nil, fmt.Errorf("%v: the broker refused %s with client id %q; check Username, PasswordFile and the broker's ACL", err, who, cfg.ClientID)
-		}
-		return c, nil // on error, the loop has logged it and keeps trying
+	case ferr = <-first:
 	case <-ctx.Done():
 		// Keep connecting in the background; the caller may still use c.
-		return c, nil
+		// From here on the loop reports a refusal itself and goes on. An
+		// attempt that ended meanwhile is still Dial's to report.
+		c.dialMu.Lock()
+		c.dialGone = true
+		c.dialMu.Unlock()
+		select {
+		case ferr = <-first:
+		default:
+			return c, nil
+		}
 	}
+	if ferr != nil && permanent(ferr) {
+		cancel()
+		<-c.done
+		return nil, refusedError(ferr, cfg)
+	}
+	return c, nil // on error, the loop has logged it and keeps trying
+}
+
+// refusedError says which identity the broker refused and what to check.
+func refusedError(err error, cfg *config) error {
+	who := "anonymous clients"
+	if cfg.Username != "" {
+		who = fmt.Sprintf("user %q", cfg.Username)
+	}
+	return fmt.Errorf("%v: the broker refused %s with client id %q; check Username, PasswordFile and the broker's ACL", err, who, cfg.ClientID)
 }
 
 func stoppedTimer() *time.Timer {
@@ -149,7 +175,10 @@ func (c *Client) run(first chan<- error) {
 		if first != nil {
 			first <- err
 			first = nil
-			if err != nil && permanent(err) {
+			c.dialMu.Lock()
+			dialWaits := !c.dialGone
+			c.dialMu.Unlock()
+			if err != nil && permanent(err) && dialWaits {
 				return // Dial reports it and gives up
 			}
 		}
@@ -180,6 +209,11 @@ func (c *Client) run(first chan<- error) {
 			if time.Since(since) >= stableConnection {
 				failures = 0
 			}
+		} else if permanent(err) {
+			// Credentials or identity refused after Dial returned (a
+			// broker restarted with another password file): loud, since
+			// nothing is published until someone fixes it.
+			log.Error("mqtt: "+refusedError(err, c.cfg).Error(), "failures", failures+1)
 		} else if failures == 0 {
 			log.Warn("mqtt: connect failed; retrying with backoff", "broker", c.cfg.url.Redacted(), "err", err)
 		} else {
@@ -280,26 +314,48 @@ func (c *Client) online(pc paho.Client, lost chan<- error) error {
 		return err
 	}
 	defer c.unlock()
+	// The latest values, as they are now; any recorded while they go out
+	// are sent by unlock, once conn is set.
+	c.vmu.Lock()
 	if c.closed {
+		c.vmu.Unlock()
 		return errors.New("mqtt: client closed")
 	}
+	var state *State
+	if c.lastState != nil {
+		st := *c.lastState
+		state = &st
+	}
+	c.stateDirty = false
+	now := c.cfg.Now()
+	type value struct {
+		profile, topic string
+		tok            Token
+		live           bool
+	}
+	values := make([]value, 0, len(c.tokens))
+	for profile, e := range c.tokens {
+		if e.live && !e.tok.ExpiresAt.After(now) {
+			c.cfg.Logger.Info("mqtt: token expired while disconnected; clearing it", "profile", profile)
+			e.tok, e.live = Token{}, false
+			stopTimer(e)
+		}
+		e.dirty = false
+		values = append(values, value{profile, e.topic, e.tok, e.live})
+	}
+	c.vmu.Unlock()
+
 	ctx := c.ctx
 	if err := c.publish(ctx, pc, c.status, []byte("online")); err != nil {
 		return err
 	}
-	if c.lastState != nil {
-		if err := c.publishState(ctx, pc, *c.lastState); err != nil {
+	if state != nil {
+		if err := c.publishState(ctx, pc, *state); err != nil {
 			return err
 		}
 	}
-	now := c.cfg.Now()
-	for profile, e := range c.tokens {
-		if e.live && !e.tok.ExpiresAt.After(now) {
-			c.cfg.Logger.Info("mqtt: token expired while disconnected; clearing it", "profile", profile)
-			e.live = false
-			stopTimer(e)
-		}
-		if err := c.publishEntry(ctx, pc, profile, e, now); err != nil {
+	for _, v := range values {
+		if err := c.publishValue(ctx, pc, v.profile, v.topic, v.tok, v.live, now); err != nil {
 			return err
 		}
 	}
@@ -382,7 +438,81 @@ func (c *Client) lock(ctx context.Context) error {
 	}
 }
 
-func (c *Client) unlock() { <-c.sem }
+// unlock sends what callers recorded and could not send themselves (their
+// context ended while this holder had sem), then lets go of sem.
+func (c *Client) unlock() {
+	c.flushLocked(c.ctx)
+	<-c.sem
+}
+
+// flushLocked sends every recorded value not yet sent on the live
+// connection, the state first. A failed send stops it: the connection is
+// in trouble, and a reconnect republishes everything. Call with sem held.
+func (c *Client) flushLocked(ctx context.Context) {
+	for c.conn != nil {
+		key, ok := c.nextDirty()
+		if !ok {
+			return
+		}
+		if err := c.sendLocked(ctx, key); err != nil {
+			c.cfg.Logger.Debug("mqtt: sending a recorded value failed; it goes out on reconnect", "err", err)
+			return
+		}
+	}
+}
+
+// stateKey names the state among the recorded values; token keys are
+// profile names, which checkTopicPart keeps free of '/'.
+const stateKey = "/state"
+
+// nextDirty returns the key of a recorded value not yet sent.
+func (c *Client) nextDirty() (string, bool) {
+	c.vmu.Lock()
+	defer c.vmu.Unlock()
+	if c.stateDirty {
+		return stateKey, true
+	}
+	for profile, e := range c.tokens {
+		if e.dirty {
+			return profile, true
+		}
+	}
+	return "", false
+}
+
+// sendLocked sends the latest value of key (stateKey or a profile) if it
+// has not gone out on the live connection yet. Call with sem held.
+func (c *Client) sendLocked(ctx context.Context, key string) error {
+	if c.conn == nil {
+		return ErrNotConnected // the next connect republishes every value
+	}
+	c.vmu.Lock()
+	if key == stateKey {
+		if !c.stateDirty || c.lastState == nil {
+			c.vmu.Unlock()
+			return nil // sent already, by whoever held sem before
+		}
+		s := *c.lastState
+		c.stateDirty = false
+		c.vmu.Unlock()
+		return c.publishState(ctx, c.conn, s)
+	}
+	e := c.tokens[key]
+	if e == nil || !e.dirty {
+		c.vmu.Unlock()
+		return nil
+	}
+	topic, tok, live := e.topic, e.tok, e.live
+	e.dirty = false
+	c.vmu.Unlock()
+	return c.publishValue(ctx, c.conn, key, topic, tok, live, c.cfg.Now())
+}
+
+// recorded is the error of a caller whose context ended while it waited
+// for another publish: its value is kept and goes out after that one.
+func recorded(err error) error {
+	return fmt.Errorf("%w; the value is kept and goes out after the publish in progress", err)
+}
 
 // wait waits for a paho token. paho tokens that time out report no error by
 // themselves, so the timeout is ours, and so is the error.
@@ -444,14 +574,13 @@ func (c *Client) publishState(ctx context.Context, pc paho.Client, s State) erro
 	return c.publish(ctx, pc, c.state, p)
 }
 
-// publishEntry publishes a profile's token, or the empty retained message
-// that clears the topic.
-func (c *Client) publishEntry(ctx context.Context, pc paho.Client, profile string, e *entry, now time.Time) error {
-	topic := e.topic
-	if !e.live {
+// publishValue publishes a profile's token, or the empty retained message
+// that clears the topic when live is false.
+func (c *Client) publishValue(ctx context.Context, pc paho.Client, profile, topic string, tok Token, live bool, now time.Time) error {
+	if !live {
 		return c.publish(ctx, pc, topic, nil)
 	}
-	p, err := encodeToken(c.cfg.Encoding, e.tok, now)
+	p, err := encodeToken(c.cfg.Encoding, tok, now)
 	if err != nil {
 		return fmt.Errorf("mqtt: encoding the token of profile %q: %v", profile, err)
 	}
@@ -465,18 +594,18 @@ func (c *Client) PublishState(ctx context.Context, s State) error {
 	if err := checkState(s.State); err != nil {
 		return err
 	}
-	if err := c.lock(ctx); err != nil {
-		return err
-	}
-	defer c.unlock()
+	c.vmu.Lock()
 	if c.closed {
+		c.vmu.Unlock()
 		return errClosed
 	}
-	c.lastState = &s
-	if c.conn == nil {
-		return ErrNotConnected
+	c.lastState, c.stateDirty = &s, true
+	c.vmu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return recorded(err)
 	}
-	return c.publishState(ctx, c.conn, s)
+	defer c.unlock()
+	return c.sendLocked(ctx, stateKey)
 }
 
 var errClosed = errors.New("mqtt: client closed")
@@ -487,6 +616,11 @@ var errClosed = errors.New("mqtt: client closed")
 // kept: nothing queues while the broker is away, when it returns an error
 // wrapping ErrNotConnected. A token that has already expired is cleared
 // instead, with an error wrapping ErrTokenExpired.
+//
+// The token is recorded before the publish waits for the link: when ctx
+// ends while another publish holds it (a slow republish after a
+// reconnect), the error says so, and the token goes out right after that
+// publish. The same holds for ClearToken and PublishState.
 func (c *Client) PublishToken(ctx context.Context, profile string, t Token) error {
 	if err := checkTopicPart("profile", profile, false); err != nil {
 		return err
@@ -498,30 +632,37 @@ func (c *Client) PublishToken(ctx context.Context, profile string, t Token) erro
 		return fmt.Errorf("mqtt: token for profile %q has no expiry", profile)
 	}
 	t.Scopes = append([]string(nil), t.Scopes...) // ours, whatever the caller does with its slice
-	if err := c.lock(ctx); err != nil {
-		return err
-	}
-	defer c.unlock()
+	c.vmu.Lock()
 	if c.closed {
+		c.vmu.Unlock()
 		return errClosed
 	}
+	var expired error
 	now := c.cfg.Now()
-	if !t.ExpiresAt.After(now) {
-		err := c.clearLocked(ctx, profile)
-		return errors.Join(fmt.Errorf("%w: profile %q expired at %s; cleared instead of published",
-			ErrTokenExpired, profile, t.ExpiresAt.UTC().Format(time.RFC3339)), err)
-	}
 	e := c.entryFor(profile)
-	e.tok, e.live = t, true
-	if e.timer == nil {
-		e.timer = time.AfterFunc(t.ExpiresAt.Sub(now), func() { c.expire(profile) })
+	if !t.ExpiresAt.After(now) {
+		expired = fmt.Errorf("%w: profile %q expired at %s; cleared instead of published",
+			ErrTokenExpired, profile, t.ExpiresAt.UTC().Format(time.RFC3339))
+		stopTimer(e)
+		e.tok, e.live = Token{}, false
 	} else {
-		e.timer.Reset(t.ExpiresAt.Sub(now))
+		e.tok, e.live = t, true
+		if e.timer == nil {
+			e.timer = time.AfterFunc(t.ExpiresAt.Sub(now), func() { c.expire(profile) })
+		} else {
+			e.timer.Reset(t.ExpiresAt.Sub(now))
+		}
 	}
-	if c.conn == nil {
-		return ErrNotConnected
+	e.dirty = true
+	c.vmu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return errors.Join(expired, recorded(err))
 	}
-	return c.publishEntry(ctx, c.conn, profile, e, now)
+	defer c.unlock()
+	if err := c.sendLocked(ctx, profile); err != nil {
+		return errors.Join(expired, err)
+	}
+	return expired
 }
 
 func stopTimer(e *entry) {
@@ -533,21 +674,26 @@ func stopTimer(e *entry) {
 // expire clears a profile's token when its timer fires, unless the token
 // now there is a newer one that has not expired (or it was cleared already).
 func (c *Client) expire(profile string) {
+	c.vmu.Lock()
+	e := c.tokens[profile]
+	if e == nil || !e.live || c.closed {
+		c.vmu.Unlock()
+		return
+	}
+	if now := c.cfg.Now(); e.tok.ExpiresAt.After(now) {
+		// Early by this clock (the wall clock stepped back): wait the rest.
+		e.timer.Reset(e.tok.ExpiresAt.Sub(now))
+		c.vmu.Unlock()
+		return
+	}
+	c.cfg.Logger.Info("mqtt: token expired; clearing it", "profile", profile)
+	e.tok, e.live, e.dirty = Token{}, false, true
+	c.vmu.Unlock()
 	if c.lock(c.ctx) != nil {
 		return // closed
 	}
 	defer c.unlock()
-	e := c.tokens[profile]
-	now := c.cfg.Now()
-	if e == nil || !e.live || c.closed || e.tok.ExpiresAt.After(now) {
-		return
-	}
-	c.cfg.Logger.Info("mqtt: token expired; clearing it", "profile", profile)
-	e.live = false
-	if c.conn == nil {
-		return // cleared on reconnect
-	}
-	if err := c.publishEntry(c.ctx, c.conn, profile, e, now); err != nil {
+	if err := c.sendLocked(c.ctx, profile); err != nil && !errors.Is(err, ErrNotConnected) {
 		c.cfg.Logger.Warn("mqtt: clearing an expired token failed; retried on reconnect", "profile", profile, "err", err)
 	}
 }
@@ -560,24 +706,20 @@ func (c *Client) ClearToken(ctx context.Context, profile string) error {
 	if err := checkTopicPart("profile", profile, false); err != nil {
 		return err
 	}
-	if err := c.lock(ctx); err != nil {
-		return err
-	}
-	defer c.unlock()
+	c.vmu.Lock()
 	if c.closed {
+		c.vmu.Unlock()
 		return errClosed
 	}
-	return c.clearLocked(ctx, profile)
-}
-
-func (c *Client) clearLocked(ctx context.Context, profile string) error {
 	e := c.entryFor(profile)
 	stopTimer(e)
-	e.tok, e.live = Token{}, false
-	if c.conn == nil {
-		return ErrNotConnected
+	e.tok, e.live, e.dirty = Token{}, false, true
+	c.vmu.Unlock()
+	if err := c.lock(ctx); err != nil {
+		return recorded(err)
 	}
-	return c.publishEntry(ctx, c.conn, profile, e, c.cfg.Now())
+	defer c.unlock()
+	return c.sendLocked(ctx, profile)
 }
 
 // SignOutRequests delivers one value per message on <prefix>/cmd/signout;
@@ -591,23 +733,28 @@ func (c *Client) SignOutRequests() <-chan struct{} { return c.signoutCh }
 // which consumers check. Close returns the error of the offline publish, if
 // any; the Client is closed either way.
 func (c *Client) Close(ctx context.Context) error {
+	// Closed at once, whether or not sem comes in time: no new value is
+	// taken, no timer fires a publish.
+	c.vmu.Lock()
+	if c.closed {
+		c.vmu.Unlock()
+		return nil
+	}
+	c.closed = true
+	for _, e := range c.tokens {
+		stopTimer(e)
+	}
+	c.vmu.Unlock()
 	lockErr := c.lock(ctx)
 	var err error
 	if lockErr == nil {
-		if c.closed {
-			c.unlock()
-			return nil
-		}
-		c.closed = true
-		for _, e := range c.tokens {
-			stopTimer(e)
-		}
 		if pc := c.conn; pc != nil {
+			c.flushLocked(ctx) // a clear recorded just before, say
 			err = c.publish(ctx, pc, c.status, []byte("offline"))
 			pc.Disconnect(250)
 			c.conn, c.connLost = nil, nil
 		}
-		c.unlock()
+		<-c.sem
 	}
 	c.cancel()
 	select {

@@ -102,12 +102,14 @@ func (f *fakeClock) Advance(d time.Duration) {
 }
 
 // proxy is a TCP proxy in front of the broker that can cut its connections
-// abruptly (no DISCONNECT: the broker publishes the will) or swallow all
-// traffic (a half-dead link: no PUBACK ever comes).
+// abruptly (no DISCONNECT: the broker publishes the will), swallow all
+// traffic (a half-dead link: no PUBACK ever comes), or delay what the
+// broker sends (a slow broker).
 type proxy struct {
 	ln      net.Listener
 	target  string
 	swallow atomic.Bool
+	delay   atomic.Int64 // nanoseconds before each chunk from the broker
 	mu      sync.Mutex
 	conns   []net.Conn
 }
@@ -134,8 +136,8 @@ func startProxy(t *testing.T, target string) *proxy {
 			p.mu.Lock()
 			p.conns = append(p.conns, in, out)
 			p.mu.Unlock()
-			go p.copy(out, in)
-			go p.copy(in, out)
+			go p.copy(out, in, false)
+			go p.copy(in, out, true)
 		}
 	}()
 	return p
@@ -143,10 +145,13 @@ func startProxy(t *testing.T, target string) *proxy {
 
 func (p *proxy) URL() string { return "tcp://" + p.ln.Addr().String() }
 
-func (p *proxy) copy(dst, src net.Conn) {
+func (p *proxy) copy(dst, src net.Conn, fromBroker bool) {
 	buf := make([]byte, 16<<10)
 	for {
 		n, err := src.Read(buf)
+		if d := p.delay.Load(); n > 0 && fromBroker && d > 0 {
+			time.Sleep(time.Duration(d))
+		}
 		if n > 0 && !p.swallow.Load() {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				break

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/boardlogin/boardlogin/internal/sysroots"
 )
@@ -162,8 +163,21 @@ func checkTopicPart(what, s string, slashes bool) error {
 		return fmt.Errorf("mqtt: %s %q has an empty topic level", what, s)
 	case len(s) > 1024:
 		return fmt.Errorf("mqtt: %s is longer than 1024 bytes", what)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("mqtt: %s %q is not valid UTF-8", what, s)
+	case strings.IndexFunc(s, badTopicRune) >= 0:
+		// MQTT 3.1.1 §1.5.3: a broker may (Mosquitto does) drop the
+		// client for a topic with control characters, and the reconnect
+		// would republish it: a loop that never connects.
+		return fmt.Errorf("mqtt: %s %q contains a control character", what, s)
 	}
 	return nil
+}
+
+// badTopicRune reports the characters MQTT 3.1.1 §1.5.3 says a topic
+// should not hold: control characters and noncharacters.
+func badTopicRune(r rune) bool {
+	return r <= 0x1f || (r >= 0x7f && r <= 0x9f) || (r >= 0xfdd0 && r <= 0xfdef) || r&0xfffe == 0xfffe
 }
 
 func isLoopback(host string) bool {
