@@ -609,9 +609,10 @@ func (s *supervisor) publishTokens() {
 		}
 		if err := s.pub.PublishToken(t, s.sess.Account); err != nil {
 			s.log.Warn("cannot publish token", "profile", t.Profile, "err", err)
-		} else {
-			s.published[t.Profile] = t.AccessToken
 		}
+		// Published or not, mqtt keeps it as the profile's latest value
+		// and sends it when it can: a sign-out must clear it either way.
+		s.published[t.Profile] = t.AccessToken
 	}
 }
 

@@ -117,9 +117,10 @@ func (e *fakeEngine) PollToken(ctx context.Context, _ *codeInfo) (*session, erro
 func (e *fakeEngine) SignOut(ctx context.Context) error { return e.next("signout").err }
 
 type fakePub struct {
-	tr       *trace
-	signout  chan struct{}
-	clearErr error // ClearToken fails with it (a broker that is away)
+	tr         *trace
+	signout    chan struct{}
+	clearErr   error // ClearToken fails with it (a broker that is away)
+	publishErr error // PublishToken fails with it
 }
 
 func (p *fakePub) PublishState(s agentState) error {
@@ -128,7 +129,7 @@ func (p *fakePub) PublishState(s agentState) error {
 }
 func (p *fakePub) PublishToken(t tokenInfo, a account) error {
 	p.tr.add("token %s %s", t.Profile, t.AccessToken)
-	return nil
+	return p.publishErr
 }
 func (p *fakePub) ClearToken(profile string) error  { p.tr.add("clear %s", profile); return p.clearErr }
 func (p *fakePub) SignOutRequests() <-chan struct{} { return p.signout }
@@ -386,6 +387,23 @@ func TestSupervisorBacksOffWhileClearingFails(t *testing.T) {
 	want := []string{"view starting", "state starting", "silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in",
 		"wait 5m0s", "silent -> network down", "wait 1s", "clear graph", "silent -> network down", "wait 2s", "clear graph",
 		"silent: end of script", "clear graph", "view stopped boardlogin stopped", "offline"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("trace:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// A token whose publish failed (mqtt keeps it and sends it later) is still
+// cleared by a sign-out.
+func TestSupervisorClearsATokenWhosePublishFailed(t *testing.T) {
+	tr := &trace{}
+	script := []call{{op: "silent", sess: sess(t0, time.Hour, "AT1"), signout: true}, {op: "signout"}, {op: "code"}}
+	got := runSupervisor(t, script, supervisorOpts{}, &fakeClock{tr: tr, now: t0}, tr,
+		func(s *supervisor) {
+			s.pub.(*fakePub).publishErr = errors.New("mqtt: context deadline exceeded; the value is kept")
+		})
+	want := []string{"view starting", "state starting", "silent -> ok", "token graph AT1", "view signed-in ada@example.test", "state signed_in",
+		"clear graph", "signout -> ok", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll: end of script",
+		"view stopped boardlogin stopped", "offline"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("trace:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
