@@ -11,14 +11,17 @@ import (
 // defaultMemLimit is the soft memory limit applied when neither the
 // gomemlimit key nor the GOMEMLIMIT environment variable says otherwise.
 //
-// Chosen with scripts/measure-rss (amd64, GOMAXPROCS=1, 150-refresh soak):
-// the live heap is about 1 MB (pinned root) to 3.5 MB (system pool), but
-// the runtime lets the heap grow to its 4 MB minimum goal before the first
-// collection, so anonymous memory drifts up to 5 MB during a soak. With
-// 8MiB the soak stays at 3.3 MB anonymous (peak RSS 11.7 instead of 12.9
-// MiB, system-pool flow 12.0 instead of 13.8) for the same CPU time (695 vs
-// 710 ms); 6MiB saved little more and 4MiB is below the system pool's live
-// heap, where the collector would run constantly.
+// Chosen with scripts/measure-rss when the system pool was still parsed
+// into memory (a 3.5 MB live heap) and the runtime's first collection came
+// at its 4 MB minimum goal: 8MiB then cut a 150-refresh soak from 12.9 to
+// 11.7 MiB. Since internal/sysroots, GOGC 50 and memTrimmer, the live heap
+// stays near 300 KB and the Go runtime's own total well under the limit:
+// a 1,000-refresh soak (amd64, GOMAXPROCS=1, 2026-12-02) peaks at 10.8 MiB
+// with 2.6 to 2.7 MiB anonymous at the end with 8MiB and with 24MiB alike.
+// So in normal running the limit does not engage; it is the backstop that
+// makes the collector work harder, rather than the heap grow, if a leak or
+// a huge reply ever pushes the runtime toward 8 MiB. (The systemd unit sets
+// GOMEMLIMIT=24MiB under its 32M hard limit, which wins over this.)
 const defaultMemLimit = "8MiB"
 
 // applyMemLimit sets the soft memory limit unless GOMEMLIMIT is set in the
