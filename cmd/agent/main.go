@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // version is stamped by the release build (-ldflags "-X main.version=...").
@@ -37,7 +38,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var err error
 	switch cmd {
 	case "version":
-		fmt.Fprintln(stdout, "boardlogin", version)
+		if commitTime.IsZero() {
+			fmt.Fprintln(stdout, "boardlogin", version)
+		} else {
+			// The commit time is also the clock floor: say it, so a board
+			// that waits for the clock can be told why.
+			fmt.Fprintf(stdout, "boardlogin %s (commit time %s)\n", version, commitTime.Format(time.RFC3339))
+		}
 		return nil
 	case "run":
 		err = cmdRun(ctx, args, stdout, stderr)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRunVersion(t *testing.T) {
@@ -14,6 +15,25 @@ func TestRunVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "boardlogin ") {
 		t.Fatalf("version output = %q, want it to start with %q", out.String(), "boardlogin ")
+	}
+}
+
+// The release build stamps the commit time (build/arm/build); the go
+// command's vcs.time is the fallback; nothing parses as nothing.
+func TestStampedTime(t *testing.T) {
+	for _, tt := range []struct {
+		stamps []string
+		want   string
+	}{
+		{[]string{"2026-12-02T05:21:19+01:00", "2026-01-01T00:00:00Z"}, "2026-12-02T04:21:19Z"},
+		{[]string{"", "2026-01-01T00:00:00Z"}, "2026-01-01T00:00:00Z"},
+		{[]string{"yesterday", ""}, ""},
+		{nil, ""},
+	} {
+		got := stampedTime(tt.stamps...)
+		if s := got.Format(time.RFC3339); tt.want == "" && !got.IsZero() || tt.want != "" && s != tt.want {
+			t.Errorf("stampedTime(%q) = %v, want %q", tt.stamps, got, tt.want)
+		}
 	}
 }
 
