@@ -86,7 +86,7 @@ var settings = []setting{
 	{key: "ca-file", kind: kPath, usage: "PEM `file` of root certificates to trust for the identity provider instead of the system's (needed for a provider addressed by IP)"},
 	{key: "mqtt-broker", def: "tcp://localhost:1883", kind: kBroker, usage: "MQTT broker URL, or none"},
 	{key: "mqtt-username", usage: "MQTT user name"},
-	{key: "mqtt-password-file", kind: kPath, usage: "`file` holding the MQTT password, mode 0600 or stricter (systemd: a LoadCredential= file)"},
+	{key: "mqtt-password-file", kind: kPath, usage: "`file` holding the MQTT password, one line; root:boardlogin 0640 or stricter (refused when others may read it)"},
 	{key: "mqtt-ca-file", kind: kPath, usage: "PEM `file` of roots that sign the broker's certificate"},
 	{key: "mqtt-cert-file", kind: kPath, usage: "client certificate PEM `file` for the broker"},
 	{key: "mqtt-key-file", kind: kPath, usage: "client key PEM `file` for the broker"},
