@@ -20,8 +20,8 @@ import (
 // with 2.6 to 2.7 MiB anonymous at the end with 8MiB and with 24MiB alike.
 // So in normal running the limit does not engage; it is the backstop that
 // makes the collector work harder, rather than the heap grow, if a leak or
-// a huge reply ever pushes the runtime toward 8 MiB. (The systemd unit sets
-// GOMEMLIMIT=24MiB under its 32M hard limit, which wins over this.)
+// a huge reply ever pushes the runtime toward 8 MiB, far below the systemd
+// unit's 32M hard limit.
 const defaultMemLimit = "8MiB"
 
 // applyMemLimit sets the soft memory limit unless GOMEMLIMIT is set in the
