@@ -105,7 +105,7 @@ var settings = []setting{
 	{key: "reset-pin", usage: "GPIO name of the panel's reset pin"},
 	{key: "busy-pin", usage: "GPIO name of the e-paper busy pin"},
 	{key: "button-pin", usage: "GPIO name of a push button (to ground) that asks for a new code"},
-	{key: "dim-after", def: "5m", kind: kDuration, usage: "dim the panel after this long without change, 0 = never"},
+	{key: "dim-after", def: "5m", kind: kDuration, usage: "dim the panel once it has shown signed in this long without a change or a button press, 0 = never"},
 	{key: "max-unused-codes", def: "3", kind: kInt, usage: "after this many codes expire unused in a row, wait for a button press, a sign-out command or idle-wait"},
 	{key: "idle-wait", def: "1h", kind: kDuration, usage: "long back-off after max-unused-codes, a configuration error or a policy block"},
 	{key: "log-level", def: "info", kind: kEnum, enum: []string{"debug", "info", "warn", "error"}, usage: "log level (" + envPrefix + "DEBUG=1 means debug)"},
