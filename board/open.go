@@ -1,6 +1,7 @@
 package board
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image"
@@ -276,18 +277,40 @@ type spiPins struct {
 	busy          gpio.PinIn
 }
 
-func (s *system) spiPanelPins(cfg PanelConfig) (spiPins, error) {
-	var dcDef, rstDef, busyDef, csDef string
-	switch cfg.Kind {
+// defaultPins are the GPIO pins an SPI panel of kind is wired to on its
+// usual HAT, by role (dc, reset, busy, cs); "" for none.
+func defaultPins(kind string) (dc, reset, busy, cs string) {
+	switch kind {
 	case KindSSD1306SPI:
-		dcDef = "GPIO24"
+		return "GPIO24", "", "", ""
 	case KindEPD2in13v2, KindEPD2in13v3, KindEPD2in13v4:
 		// Waveshare e-Paper HAT.
-		dcDef, rstDef, busyDef, csDef = "GPIO25", "GPIO17", "GPIO24", "GPIO8"
+		return "GPIO25", "GPIO17", "GPIO24", "GPIO8"
 	case KindInky:
 		// Pimoroni Inky pHAT.
-		dcDef, rstDef, busyDef = "GPIO22", "GPIO27", "GPIO17"
+		return "GPIO22", "GPIO27", "GPIO17", ""
 	}
+	return "", "", "", ""
+}
+
+// PanelPins returns the GPIO pins the panel cfg describes will claim, by
+// role ("dc", "reset", "busy", "cs"): the configured ones, else the
+// defaults of its kind. A configuration checker uses it to refuse a button
+// on a pin the panel needs.
+func PanelPins(cfg PanelConfig) map[string]string {
+	dc, reset, busy, cs := defaultPins(cfg.Kind)
+	pins := map[string]string{}
+	for role, pin := range map[string]string{"dc": cmp.Or(cfg.DCPin, dc), "reset": cmp.Or(cfg.ResetPin, reset),
+		"busy": cmp.Or(cfg.BusyPin, busy), "cs": cmp.Or(cfg.CSPin, cs)} {
+		if pin != "" {
+			pins[role] = pin
+		}
+	}
+	return pins
+}
+
+func (s *system) spiPanelPins(cfg PanelConfig) (spiPins, error) {
+	dcDef, rstDef, busyDef, csDef := defaultPins(cfg.Kind)
 	var ps spiPins
 	var err error
 	get := func(name, def, role string) gpio.PinIO {

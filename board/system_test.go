@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -341,6 +342,24 @@ func TestNodeNames(t *testing.T) {
 		got, err := f.spiNode(tc.in)
 		if err != nil || filepath.Base(got) != tc.want {
 			t.Errorf("spiNode(%q) = %q, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// PanelPins names the pins Open will claim: the configured ones, else the
+// kind's defaults, the very ones spiPanelPins opens.
+func TestPanelPins(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  PanelConfig
+		want map[string]string
+	}{
+		{PanelConfig{Kind: KindInky}, map[string]string{"dc": "GPIO22", "reset": "GPIO27", "busy": "GPIO17"}},
+		{PanelConfig{Kind: KindEPD2in13v4, BusyPin: "GPIO5"}, map[string]string{"dc": "GPIO25", "reset": "GPIO17", "busy": "GPIO5", "cs": "GPIO8"}},
+		{PanelConfig{Kind: KindSSD1306SPI}, map[string]string{"dc": "GPIO24"}},
+		{PanelConfig{Kind: KindSSD1306I2C}, map[string]string{}},
+	} {
+		if got := PanelPins(tt.cfg); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("PanelPins(%s) = %v, want %v", tt.cfg.Kind, got, tt.want)
 		}
 	}
 }

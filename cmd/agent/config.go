@@ -478,6 +478,15 @@ func validate(vals map[string]value) (*Config, []string) {
 			bad("display-size", "%s", strings.TrimPrefix(err.Error(), "board: "))
 		}
 	}
+	if c.ButtonPin != "" {
+		// The button is watched on its own GPIO line: one the panel needs
+		// would fail either the panel or the button at start.
+		for role, pin := range board.PanelPins(panelConfig(c)) {
+			if samePin(pin, c.ButtonPin) {
+				bad("button-pin", "%s is the %s pin of display %s; wire the button to another GPIO (GPIO26 is free on the supported HATs)", c.ButtonPin, role, c.Display)
+			}
+		}
+	}
 	if c.MQTTPrefix != "" && (strings.ContainsAny(c.MQTTPrefix, "#+") || strings.HasSuffix(c.MQTTPrefix, "/") || strings.HasPrefix(c.MQTTPrefix, "/")) {
 		bad("mqtt-prefix", "want topic levels without wildcards and without a leading or trailing /")
 	}
@@ -554,6 +563,16 @@ func checkKind(s *setting, text string) string {
 		}
 	}
 	return ""
+}
+
+// samePin reports whether two GPIO names name one pin: "GPIO27",
+// "gpio27" and "27" do.
+func samePin(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		return strings.TrimPrefix(s, "GPIO")
+	}
+	return norm(a) == norm(b)
 }
 
 // parseDims reads WIDTHxHEIGHT (an upper-case X is accepted too).
