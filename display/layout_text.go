@@ -24,7 +24,14 @@ func TextLines(v View, cols, rows int, now time.Time, step int) []string {
 	}
 	switch {
 	case cols <= 4:
-		out[0] = pageAt(v, now, cols, step)
+		// A 14-segment display: a '.' takes no digit of its own (see
+		// pages), so the page is padded by digits, not by bytes.
+		page := pageAt(v, now, cols, step)
+		out[0] = page + strings.Repeat(" ", max(cols-alnumWidth(page), 0))
+		for i := 1; i < rows; i++ {
+			out[i] = strings.Repeat(" ", cols)
+		}
+		return out
 	case rows == 1:
 		var b [bufSize * 2]byte
 		out[0] = scrollRow(string(matrixText(b[:0], v, now)), cols, step)
@@ -110,22 +117,63 @@ func pad(s string, cols int) string {
 	return s + strings.Repeat(" ", cols-len(s))
 }
 
-// pages splits the matrix line into pages of at most cols characters: one
-// word each (a word longer than cols is cut into pieces), upper case since
-// 14-segment digits show capitals best. A '-' inside the user code splits
-// it too: RFC 8628 section 6.1 has servers ignore such separators.
+// pages splits the matrix line into pages of at most cols digits of a
+// 14-segment display: one word each (a word longer than cols is cut into
+// pieces), upper case since 14-segment digits show capitals best. A '.'
+// after a character lights that digit's decimal point and takes no digit
+// of its own (board.Alnum). A '-' inside the user code splits it too: RFC
+// 8628 section 6.1 has servers ignore such separators; one in the address
+// is part of the host name and stays.
 func pages(v View, now time.Time, cols int) []string {
 	var b [bufSize * 2]byte
 	text := strings.ToUpper(string(matrixText(b[:0], v, now)))
+	code := strings.ToUpper(string(appendASCII(nil, v.UserCode)))
 	var out []string
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '-' }) {
-		for len(w) > cols {
-			out = append(out, w[:cols])
-			w = w[cols:]
+	for _, w := range strings.Fields(text) {
+		if w == "-" {
+			continue // the separator before the minutes left
 		}
-		out = append(out, w)
+		parts := []string{w}
+		if code != "" && w == code {
+			parts = strings.FieldsFunc(w, func(r rune) bool { return r == '-' })
+		}
+		for _, p := range parts {
+			out = append(out, alnumPieces(p, cols)...)
+		}
 	}
 	return out
+}
+
+// alnumWidth is how many digits s takes on a 14-segment display, where a
+// '.' after a character (not after another '.') lights that character's
+// decimal point.
+func alnumWidth(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' && i > 0 && s[i-1] != '.' {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// alnumPieces cuts w into pieces of at most cols digits (alnumWidth). A
+// '.' at the start of a piece stands alone, as it does on the display.
+func alnumPieces(w string, cols int) []string {
+	var out []string
+	start, width := 0, 0
+	for i := 0; i < len(w); i++ {
+		if w[i] == '.' && i > start && w[i-1] != '.' {
+			continue // on the digit before it
+		}
+		if width == cols {
+			out = append(out, w[start:i])
+			start, width = i, 0
+		}
+		width++
+	}
+	return append(out, w[start:])
 }
 
 // pageAt returns page step (modulo the page count) of v.

@@ -372,7 +372,8 @@ func TestPagesSequence(t *testing.T) {
 	for step := 0; step < 13; step++ {
 		got = append(got, TextLines(v, 4, 1, now5, step)[0])
 	}
-	want := "CODE|WDJB|MJHT|AT  |EXAM|PLE.|COM/|DEVI|CE  |10  |MIN |LEFT|CODE"
+	// "PLE.C" is four digits: the '.' lights E's decimal point.
+	want := "CODE|WDJB|MJHT|AT  |EXAM|PLE.C|OM/D|EVIC|E   |10  |MIN |LEFT|CODE"
 	if s := strings.Join(got, "|"); s != want {
 		t.Errorf("pages:\n got %s\nwant %s", s, want)
 	}
