@@ -28,7 +28,7 @@ func bar(c canvas, v View, now time.Time, x0, y0, x1, h int) {
 	}
 	left := min(remaining(v, now), total)
 	inner := x1 - x0 - 4
-	fillW := int(int64(inner) * int64(left) / int64(total))
+	fillW := fillOf(inner, left, total)
 	if left > 0 && fillW == 0 {
 		fillW = 1 // a live code never shows an empty bar
 	}
@@ -274,6 +274,16 @@ func layout32(c canvas, v View, now time.Time, step int) {
 		big.draw(c, centred(big, len(code), 0, c.w), top+1+big.top, code, true)
 	}
 	bar(c, v, now, 0, c.h-3, c.w, 3)
+}
+
+// fillOf is how many of n cells a countdown with left of total remaining
+// fills, in [0, n]. In floating point: n times a lifetime of decades in
+// nanoseconds overflows an int64.
+func fillOf(n int, left, total time.Duration) int {
+	if n <= 0 || total <= 0 || left <= 0 {
+		return 0
+	}
+	return min(int(float64(n)*(float64(left)/float64(total))), n)
 }
 
 // matrixText is the one line a 32x8 matrix scrolls.

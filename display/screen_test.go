@@ -565,3 +565,23 @@ func TestAnimate(t *testing.T) {
 		t.Errorf("%d draws in 300 ms of a scrolling matrix", d.draws)
 	}
 }
+
+// A code with a lifetime of decades (no provider sends one; TerminalText
+// and DrawView are public) must not overflow the countdown bar: the
+// product of cells and nanoseconds exceeds an int64.
+func TestCountdownOfDecades(t *testing.T) {
+	issued := now5.Add(-time.Minute)
+	for _, years := range []int{12, 33, 54, 292} {
+		v := View{State: AwaitingUser, UserCode: "WDJB-MJHT", VerificationURI: "https://microsoft.com/devicelogin",
+			Issued: issued, ExpiresAt: issued.AddDate(years, 0, 0)}
+		out := TerminalText(v, now5, TerminalOptions{TTY: true})
+		if !strings.Contains(out, strings.Repeat("█", 29)+"░ ") && !strings.Contains(out, strings.Repeat("█", 30)+" ") {
+			t.Errorf("%d years: the bar is not (nearly) full:\n%s", years, out)
+		}
+		if got := fillOf(100, v.ExpiresAt.Sub(now5), v.ExpiresAt.Sub(v.Issued)); got != 99 && got != 100 {
+			t.Errorf("%d years: fillOf = %d of 100", years, got)
+		}
+		img := image1bit.NewVerticalLSB(image.Rect(0, 0, 128, 64))
+		DrawView(img, v, now5, 0, DrawOptions{})
+	}
+}

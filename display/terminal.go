@@ -169,7 +169,7 @@ func textBar(v View, now time.Time, n int) string {
 	if v.Issued.IsZero() || total <= 0 {
 		total = 15 * time.Minute
 	}
-	full := int(int64(n) * int64(min(remaining(v, now), total)) / int64(total))
+	full := fillOf(n, min(remaining(v, now), total), total)
 	return strings.Repeat("█", full) + strings.Repeat("░", n-full)
 }
 
