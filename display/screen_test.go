@@ -585,3 +585,30 @@ func TestCountdownOfDecades(t *testing.T) {
 		DrawView(img, v, now5, 0, DrawOptions{})
 	}
 }
+
+// wrap breaks after a separator where it can, but not when that would cut
+// the end off a text a plain break lets fit: AWS IAM Identity Center's
+// 34-character host fits two lines of 18.
+func TestWrapKeepsWhatFits(t *testing.T) {
+	for _, tt := range []struct {
+		text  string
+		cols  int
+		lines int
+		want  []string
+	}{
+		{"device.sso.us-east-1.amazonaws.com", 18, 2, []string{"device.sso.us-east", "-1.amazonaws.com"}},
+		{"microsoft.com/devicelogin", 18, 2, []string{"microsoft.com/", "devicelogin"}},
+		{"device.sso.us-east-1.amazonaws.com/start", 18, 2, []string{"device.sso.us-", "east-1.amazonaws.."}},
+	} {
+		var out [4]span
+		text := []byte(tt.text)
+		n := wrap(text, tt.cols, out[:tt.lines])
+		var got []string
+		for _, l := range out[:n] {
+			got = append(got, string(text[l.a:l.b]))
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("wrap(%q, %d, %d lines) = %q, want %q", tt.text, tt.cols, tt.lines, got, tt.want)
+		}
+	}
+}

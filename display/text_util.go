@@ -121,8 +121,9 @@ func message(v View) (title string, lines [3]string) {
 type span struct{ a, b int }
 
 // wrap splits text into at most len(out) lines of at most cols bytes,
-// breaking after a space, '/', '.', '?', '&' or '-' where it can. When text
-// does not fit, the last line ends in "..". It returns the line count. It
+// breaking after a space, '/', '.', '?', '&' or '-' where it can, unless
+// that would leave too much for the lines below when a plain cut would not.
+// When text does not fit, the last line ends in "..". It returns the line count. It
 // writes into text (the caller's copy) only for that "..". Lines are
 // returned as index pairs, not slices, so the caller's buffer stays on its
 // stack.
@@ -151,7 +152,14 @@ func wrap(text []byte, cols int, out []span) int {
 			return n + 1
 		}
 		cut := cols
+		// A break left of cols pushes more onto the lines below. If a cut
+		// at cols would let the rest fit, no break may make it not fit:
+		// better "us-east-1.amazo" / "naws.com" than a host cut short.
+		room := (len(out) - 1 - n) * cols
 		for j := cols; j > cols/2; j-- {
+			if rest-cols <= room && rest-j > room {
+				break
+			}
 			if text[i+j] == ' ' {
 				cut = j
 				break
