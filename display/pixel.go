@@ -40,6 +40,12 @@ type PixelOptions struct {
 	// WakeContrast the one restored on wake (default 0xFF, the SSD1306
 	// power-on value).
 	DimContrast, WakeContrast uint8
+	// KeepOnClose leaves the last frame on the panel at Close instead of
+	// drawing a dark one: an e-paper panel keeps its picture without power
+	// (the agent's last View, Stopped, is meant to stay), and a blank frame
+	// would cost a full refresh. Leave it false for an OLED, which would
+	// burn in.
+	KeepOnClose bool
 }
 
 // DefaultPixelOptions suits an OLED: light on dark, every change drawn, no
@@ -47,8 +53,9 @@ type PixelOptions struct {
 var DefaultPixelOptions = PixelOptions{Now: time.Now, WakeContrast: 0xFF, DimContrast: 1}
 
 // EPaperOptions suits e-paper panels (Waveshare 2.13", Inky pHAT): dark on
-// light, and the countdown redrawn at most once a minute.
-var EPaperOptions = PixelOptions{Now: time.Now, Invert: true, MinRefresh: time.Minute, WakeContrast: 0xFF, DimContrast: 1}
+// light, the countdown redrawn at most once a minute, and the last picture
+// kept at Close.
+var EPaperOptions = PixelOptions{Now: time.Now, Invert: true, MinRefresh: time.Minute, WakeContrast: 0xFF, DimContrast: 1, KeepOnClose: true}
 
 // contraster is the optional dimming method of some Drawers (ssd1306.Dev).
 type contraster interface {
@@ -177,7 +184,8 @@ func (s *PixelScreen) Wake() error {
 	return s.redraw(now, true)
 }
 
-// Close draws a dark frame, so an OLED is not left burning the last View.
+// Close draws a dark frame, so an OLED is not left burning the last View;
+// with KeepOnClose (e-paper) it leaves the last frame.
 func (s *PixelScreen) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,6 +193,9 @@ func (s *PixelScreen) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.opts.KeepOnClose {
+		return nil
+	}
 	clearFrame(s.next, s.opts.Invert)
 	return s.d.Draw(s.d.Bounds(), s.next, s.next.Rect.Min)
 }

@@ -612,3 +612,46 @@ func TestWrapKeepsWhatFits(t *testing.T) {
 		}
 	}
 }
+
+// Close darkens an OLED (burn-in) but leaves an e-paper panel its last
+// picture: the agent's final View, Stopped, is what it keeps unpowered,
+// and a blank frame would cost a full refresh.
+func TestCloseKeepsTheEPaperPicture(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		opts      PixelOptions
+		w, h      int
+		wantDraws int
+		wantBlank bool
+	}{
+		{"oled", DefaultPixelOptions, 128, 64, 2, true},
+		{"e-paper", EPaperOptions, 250, 122, 1, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(tt.w, tt.h)
+			tt.opts.Now = func() time.Time { return now5 }
+			s, err := NewPixelScreen(f, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Show(View{State: Stopped}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			lit := 0
+			b := f.last.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					if f.last.BitAt(x, y) != image1bit.Bit(tt.opts.Invert) {
+						lit++
+					}
+				}
+			}
+			if f.draws != tt.wantDraws || (lit == 0) != tt.wantBlank {
+				t.Errorf("draws %d, %d pixels not background after Close; want %d draws, blank %v", f.draws, lit, tt.wantDraws, tt.wantBlank)
+			}
+		})
+	}
+}
