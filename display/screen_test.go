@@ -655,3 +655,19 @@ func TestCloseKeepsTheEPaperPicture(t *testing.T) {
 		})
 	}
 }
+
+// What a provider sends is shown on a terminal without control or format
+// characters: no escape sequence moves the cursor, no bidi override
+// reorders the address, no zero-width character hides part of it.
+func TestTerminalShowsNoFormatCharacters(t *testing.T) {
+	v := View{State: AwaitingUser, UserCode: "WDJB\u200b-MJHT", Issued: now5, ExpiresAt: now5.Add(15 * time.Minute),
+		VerificationURI: "https://microsoft.com/\u202enigolecived\u202c\u2066x\u2069\u2028\x1b[2J"}
+	for _, tty := range []bool{false, true} {
+		out := TerminalText(v, now5, TerminalOptions{TTY: tty})
+		for _, bad := range []string{"\u202e", "\u202c", "\u2066", "\u2069", "\u200b", "\u2028", "\x1b[2J"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("tty %v: output holds %q", tty, bad)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // TerminalOptions configures a Terminal.
@@ -153,10 +154,13 @@ func TerminalText(v View, now time.Time, o TerminalOptions) string {
 }
 
 // oneLine sanitises s for a terminal: control characters (escape codes
-// included) become '?', so a View cannot move the cursor.
+// included) become '?', so a View cannot move the cursor; so do Unicode
+// format characters (bidi overrides and isolates, zero-width ones) and
+// the line and paragraph separators, so a View cannot reorder or hide
+// part of the address a person is asked to open.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) {
+		if r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r) {
 			return '?'
 		}
 		return r
