@@ -156,14 +156,10 @@ func (f *File) Load() (*Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.removeTemps()
-	data, info, err := f.read()
+	s, data, info, err := f.readDecoded()
 	if errors.Is(err, fs.ErrNotExist) {
 		f.remember(nil, nil)
 		return nil, nil
-	}
-	var s *Snapshot
-	if err == nil {
-		s, err = decode(data)
 	}
 	var fe *formatError
 	if errors.As(err, &fe) {
@@ -186,19 +182,25 @@ func (f *File) Load() (*Snapshot, error) {
 func (f *File) Peek() (*Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	data, _, err := f.read()
+	s, _, _, err := f.readDecoded()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
-	}
-	var s *Snapshot
-	if err == nil {
-		s, err = decode(data)
 	}
 	var fe *formatError
 	if errors.As(err, &fe) {
 		return nil, &loadError{kind: fe.kind, msg: fmt.Sprintf("tokencache: %s %s", f.path, fe.what())}
 	}
 	return s, err
+}
+
+// readDecoded reads the file and decodes it. A file that does not decode
+// is a *formatError; info describes the file read, when there was one.
+func (f *File) readDecoded() (s *Snapshot, data []byte, info fs.FileInfo, err error) {
+	data, info, err = f.read()
+	if err == nil {
+		s, err = decode(data)
+	}
+	return s, data, info, err
 }
 
 // Save writes s to the file when its encoding differs from the file's
