@@ -24,7 +24,9 @@ type Authority struct {
 	// Tenant is an Entra tenant id (GUID) or verified domain
 	// (contoso.onmicrosoft.com). "common", "organizations" and "consumers"
 	// are refused unless Config.AllowMultiTenant is set: Entra refuses the
-	// device code flow there (AADSTS50059, 90133).
+	// device code flow on /common and /consumers (AADSTS50059, 90133), and
+	// /organizations signs in an account of any work or school tenant,
+	// which a board should only do on purpose.
 	Tenant string
 	// Host is the Entra cloud: a host name (default HostPublic) or, for
 	// tests against a local server, a base URL such as
@@ -78,6 +80,9 @@ func (a Authority) validate(allowMultiTenant bool) error {
 	switch {
 	case a.Tenant != "":
 		if multiTenant(a.Tenant) && !allowMultiTenant {
+			if strings.EqualFold(a.Tenant, "organizations") {
+				return &ConfigError{"Authority.Tenant", "\"organizations\" signs in an account of any work or school tenant: configure a tenant id or domain, or allow it with AllowMultiTenant"}
+			}
 			return &ConfigError{"Authority.Tenant", "\"" + a.Tenant + "\" is not a tenant and Entra refuses device code sign-in there (AADSTS50059/90133): configure a tenant id or domain"}
 		}
 		if strings.ContainsAny(a.Tenant, "/?#%@ \\") || !validHostPart(a.Tenant) {

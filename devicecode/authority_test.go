@@ -143,6 +143,21 @@ func TestCommonTenantOnTheServer(t *testing.T) {
 	}
 }
 
+// /organizations takes the device code flow (any work or school account),
+// so with AllowMultiTenant a board signs in there.
+func TestOrganizationsTenantSignsIn(t *testing.T) {
+	e := newEnv(t, entratest.Options{}, func(c *devicecode.Config) {
+		c.Authority.Tenant, c.AllowMultiTenant = "organizations", true
+	})
+	if tok := signIn(t, e); tok.AccessToken == "" || tok.RefreshToken == "" {
+		t.Fatal("no tokens from a sign-in on /organizations")
+	}
+	if _, err := devicecode.New(devicecode.Config{ClientID: "app", Authority: devicecode.Authority{Tenant: "organizations"}}); err == nil ||
+		!strings.Contains(err.Error(), "any work or school tenant") {
+		t.Errorf("New without AllowMultiTenant = %v; want it refused, saying why", err)
+	}
+}
+
 func TestDiscovery(t *testing.T) {
 	srv := entratest.Start(entratest.Options{TLS: true, ApproveAfterPolls: 1})
 	defer srv.Close()

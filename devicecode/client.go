@@ -80,8 +80,9 @@ type Config struct {
 	// polling (flash wear).
 	Cache Cache
 	// AllowMultiTenant permits the tenants common, organizations and
-	// consumers, which Entra refuses for the device code flow of most
-	// registrations (AADSTS50059, 90133).
+	// consumers. Entra refuses the device code flow on common and
+	// consumers for most registrations (AADSTS50059, 90133); organizations
+	// takes it and signs in an account of any work or school tenant.
 	AllowMultiTenant bool
 	// Logf receives diagnostics (never a secret). Default: discarded.
 	Logf func(format string, args ...any)

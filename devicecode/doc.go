@@ -33,8 +33,9 @@
 // or a sovereign host (HostUSGovernment, HostChina, HostChinaPartner); a
 // generic OpenID Connect Issuer, whose endpoints come from discovery; or
 // explicit endpoints. New refuses "common", "organizations" and "consumers"
-// (Entra refuses the device code flow there, AADSTS50059/90133) unless
-// AllowMultiTenant is set, and any endpoint that is not https, except on
+// unless AllowMultiTenant is set (Entra refuses the device code flow on the
+// first and last, AADSTS50059/90133; "organizations" signs in any work or
+// school tenant's account), and any endpoint that is not https, except on
 // loopback.
 //
 // # Protocol

@@ -439,7 +439,11 @@ func validate(vals map[string]value) (*Config, []string) {
 		problems = append(problems, k+": missing (device-endpoint and token-endpoint go together)")
 	}
 	switch strings.ToLower(c.Tenant) {
-	case "organizations", "common", "consumers":
+	case "organizations":
+		if !c.AllowMultiTenant {
+			bad("tenant", "%q signs in an account of any work or school tenant; use your tenant id or domain, or set allow-multi-tenant = true", c.Tenant)
+		}
+	case "common", "consumers":
 		if !c.AllowMultiTenant {
 			bad("tenant", "%q cannot sign a device in alone; use your tenant id or domain, or set allow-multi-tenant = true", c.Tenant)
 		}

@@ -501,15 +501,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Scope = string(f.scope)
 	}
 
-	// Tenant checks come first, as on the real service.
+	// Tenant checks come first, as on the real service. /organizations
+	// takes device code sign-in (any work or school account; the Azure
+	// CLI signs in there); /common does not.
 	switch strings.ToLower(tenant) {
-	case "common", "organizations":
+	case "common":
 		s.answer(w, rec, nil, Reply{Error: "invalid_request", AADSTS: 50059, Description: "No tenant-identifying information found in either the request or implied by any provided credentials."})
 		return
 	case "consumers":
 		s.answer(w, rec, nil, Reply{Error: "invalid_request", AADSTS: 90133, Description: "Device Code flow is not supported under /common or /consumers endpoint."})
 		return
-	case strings.ToLower(TenantID), TenantDomain:
+	case strings.ToLower(TenantID), TenantDomain, "organizations":
 	default:
 		s.answer(w, rec, nil, Reply{Error: "invalid_request", AADSTS: 90002, Description: "Tenant '" + sanitize(tenant) + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."})
 		return

@@ -246,7 +246,6 @@ func TestConfigurationErrors(t *testing.T) {
 		code   int
 	}{
 		{"common", "/common/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}}, 400, "invalid_request", 50059},
-		{"organizations", "/organizations/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}}, 400, "invalid_request", 50059},
 		{"consumers", "/consumers/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}}, 400, "invalid_request", 90133},
 		{"unknown tenant", "/fabrikam.com/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}}, 400, "invalid_request", 90002},
 		{"unknown client", devPath, url.Values{"client_id": {"nobody"}}, 400, "unauthorized_client", 700016},
@@ -265,6 +264,14 @@ func TestConfigurationErrors(t *testing.T) {
 			checkError(t, st, m, tt.status, tt.err, tt.code)
 		})
 	}
+	// /organizations takes the device code flow (any work or school
+	// account; the Azure CLI signs in there), unlike /common.
+	t.Run("organizations", func(t *testing.T) {
+		st, m := h.post("/organizations/oauth2/v2.0/devicecode", url.Values{"client_id": {DefaultClientID}, "scope": {"openid offline_access"}})
+		if st != 200 || m["user_code"] == nil || m["device_code"] == nil {
+			t.Fatalf("status %d, reply %v; want a device code", st, m)
+		}
+	})
 	t.Run("public client flows disabled", func(t *testing.T) {
 		m := h.code(nil)
 		st, r := h.poll(m["device_code"].(string))
@@ -488,3 +495,4 @@ func TestInTheWayReplies(t *testing.T) {
 		})
 	}
 }
+
