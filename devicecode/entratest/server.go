@@ -87,7 +87,9 @@ type Options struct {
 	// sent as refresh_in.
 	TokenLifetime, RefreshIn time.Duration
 	// RevokeRotated makes a used refresh token invalid (invalid_grant
-	// AADSTS70000), so a client that keeps the old one fails.
+	// AADSTS70000), so a client that keeps the old one fails. Stricter
+	// than Entra, which leaves a used refresh token valid until it
+	// expires; providers with strict rotation behave so.
 	RevokeRotated bool
 	// ApproveAfterPolls approves a code as DefaultUser at its n-th poll
 	// (0: never on its own).
@@ -1005,10 +1007,20 @@ func (s *Server) issue(w http.ResponseWriter, rec Record, who User, clientID, sc
 	if len(resources) == 0 {
 		granted = append(granted, "https://graph.microsoft.com/User.Read")
 	}
+	// As Entra: a refresh token only for offline_access, an ID token only
+	// for openid (the device code flow's success reply).
+	var offline, openid bool
+	for _, sc := range strings.Fields(scope) {
+		offline = offline || sc == "offline_access"
+		openid = openid || sc == "openid"
+	}
 	now := s.clock.Now()
-	rt := "1.AQ" + randomString(64)
+	var rt string
 	s.mu.Lock()
-	s.refresh[rt] = &grant{who: who, clientID: clientID}
+	if offline {
+		rt = "1.AQ" + randomString(64)
+		s.refresh[rt] = &grant{who: who, clientID: clientID}
+	}
 	s.issued++
 	s.mu.Unlock()
 	num := func(d time.Duration) any {
@@ -1036,8 +1048,12 @@ func (s *Server) issue(w http.ResponseWriter, rec Record, who User, clientID, sc
 		"expires_in":     num(s.opts.TokenLifetime),
 		"ext_expires_in": num(s.opts.TokenLifetime),
 		"access_token":   "eyJ0eXAiOiJKV1QiLCJub25jZSI6" + randomString(96),
-		"refresh_token":  rt,
-		"id_token":       UnsignedJWT(claims),
+	}
+	if offline {
+		reply["refresh_token"] = rt
+	}
+	if openid {
+		reply["id_token"] = UnsignedJWT(claims)
 	}
 	if s.opts.RefreshIn > 0 {
 		reply["refresh_in"] = num(s.opts.RefreshIn)

@@ -496,3 +496,31 @@ func TestInTheWayReplies(t *testing.T) {
 	}
 }
 
+// As Entra documents the device code flow's success reply: a refresh token
+// only when offline_access was asked for, an ID token only for openid.
+func TestRefreshAndIDTokenOnlyWhenAskedFor(t *testing.T) {
+	for _, tt := range []struct {
+		scope               string
+		wantRefresh, wantID bool
+	}{
+		{"User.Read openid profile offline_access", true, true},
+		{"User.Read offline_access", true, false},
+		{"User.Read openid", false, true},
+		{"User.Read", false, false},
+	} {
+		t.Run(tt.scope, func(t *testing.T) {
+			h := newHarness(t, Options{ApproveAfterPolls: 1})
+			m := h.code(url.Values{"scope": {tt.scope}})
+			h.clock.Advance(6 * time.Second)
+			st, r := h.poll(m["device_code"].(string))
+			if st != 200 {
+				t.Fatalf("poll: %d %v", st, r)
+			}
+			_, hasRefresh := r["refresh_token"]
+			_, hasID := r["id_token"]
+			if hasRefresh != tt.wantRefresh || hasID != tt.wantID {
+				t.Errorf("refresh token %v, id token %v; want %v, %v", hasRefresh, hasID, tt.wantRefresh, tt.wantID)
+			}
+		})
+	}
+}
