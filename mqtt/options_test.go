@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/boardlogin/boardlogin/internal/testenv"
 )
 
 func TestNewConfigErrors(t *testing.T) {
@@ -206,26 +208,13 @@ func TestServerNameIPUsesTheSystemPool(t *testing.T) {
 	}
 	t.Setenv("SSL_CERT_FILE", caFile) // the system roots, for this test
 	t.Setenv("SSL_CERT_DIR", t.TempDir())
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ipBroker.cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = c.(*tls.Conn).Handshake(); c.Close() }()
-		}
-	}()
+	addr := testenv.ServeTLS(t, &tls.Config{Certificates: []tls.Certificate{ipBroker.cert}})
 	for _, name := range []string{"", "127.0.0.1"} {
 		cfg, err := tlsConfig(Options{ServerName: name}, "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", ln.Addr().String(), cfg)
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
 		if err != nil {
 			t.Errorf("ServerName %q: %v", name, err)
 			continue

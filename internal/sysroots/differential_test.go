@@ -6,12 +6,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/boardlogin/boardlogin/internal/testenv"
 )
 
 // Each case is one handshake through the Verifier and one through
@@ -150,33 +151,13 @@ func TestVerifierRunsOnResumption(t *testing.T) {
 			v := &Verifier{Files: []string{filepath.Join(base, "bundle.crt")}, Dirs: []string{filepath.Join(base, "none")}}
 			writeFile(t, v.Files[0], pemOf(f.root.cert))
 			srv := &tls.Config{MaxVersion: version, Certificates: []tls.Certificate{{Certificate: [][]byte{f.leaf.Raw, f.inter.cert.Raw}, PrivateKey: f.leafKey}}}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						s := tls.Server(c, srv)
-						_ = s.SetDeadline(time.Now().Add(5 * time.Second))
-						if s.Handshake() == nil {
-							_, _ = s.Read(make([]byte, 1))
-						}
-						s.Close()
-					}()
-				}
-			}()
+			addr := testenv.ServeTLS(t, srv)
 			calls := 0
 			cfg := v.ClientConfig(&tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(4), ServerName: "idp.test"})
 			verify := cfg.VerifyConnection
 			cfg.VerifyConnection = func(cs tls.ConnectionState) error { calls++; return verify(cs) }
 			dial := func() (resumed bool, err error) {
-				conn, err := tls.Dial("tcp", ln.Addr().String(), cfg)
+				conn, err := tls.Dial("tcp", addr, cfg)
 				if err != nil {
 					return false, err
 				}

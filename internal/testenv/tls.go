@@ -9,10 +9,42 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 )
+
+// ServeTLS serves TLS on a loopback port until the test ends and returns
+// its address. Each connection is handshaken with cfg, then held until the
+// client writes a byte or hangs up (a TLS 1.3 client reads its session
+// ticket meanwhile), at most 5 seconds.
+func ServeTLS(t testing.TB, cfg *tls.Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				s := tls.Server(c, cfg)
+				_ = s.SetDeadline(time.Now().Add(5 * time.Second))
+				if s.Handshake() == nil {
+					_, _ = s.Read(make([]byte, 1))
+				}
+				s.Close()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
 
 // LocalhostTLS makes a CA and a server certificate for the name localhost
 // (the name a test server must be reached by for the agent to verify it
