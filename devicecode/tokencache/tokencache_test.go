@@ -736,15 +736,22 @@ func TestSaveRefusesWhatLoadWouldRefuse(t *testing.T) {
 	}
 }
 
+// damagedCache writes a cache file that does not decode ("garbage") and
+// returns its path.
+func damagedCache(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cache.cbor")
+	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // A Load beside a running writer (it holds the writer lock) finds the file
 // damaged. It must not move it: the writer may be renaming a fresh cache
 // into place at that moment. Only the writer moves its file aside.
 func TestLoadBesideTheWriterLeavesItsFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "cache.cbor")
-	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := damagedCache(t)
 	writer := New(path)
 	release, err := writer.Lock()
 	if err != nil {
@@ -778,11 +785,7 @@ func TestLoadBesideTheWriterLeavesItsFile(t *testing.T) {
 // but only the file it read: here a writer that takes no lock renamed a
 // fresh cache into place between the read and the move. Nothing is moved.
 func TestLoadDoesNotMoveAFileThatChanged(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "cache.cbor")
-	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := damagedCache(t)
 	reader := NewWithOptions(path, &Options{Now: func() time.Time { return fixedNow }})
 	data, info, err := reader.read()
 	if err != nil || string(data) != "garbage" {
