@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -40,8 +41,7 @@ type Client struct {
 	tokens     map[string]*entry
 	closed     bool
 
-	dialMu   sync.Mutex // guards dialGone
-	dialGone bool       // Dial stopped waiting for the first attempt
+	dialGone atomic.Bool // Dial stopped waiting for the first attempt
 
 	mu        sync.Mutex    // guards up and connected
 	up        chan struct{} // closed while connected
@@ -112,9 +112,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		// Keep connecting in the background; the caller may still use c.
 		// From here on the loop reports a refusal itself and goes on. An
 		// attempt that ended meanwhile is still Dial's to report.
-		c.dialMu.Lock()
-		c.dialGone = true
-		c.dialMu.Unlock()
+		c.dialGone.Store(true)
 		select {
 		case ferr = <-first:
 		default:
@@ -175,10 +173,7 @@ func (c *Client) run(first chan<- error) {
 		if first != nil {
 			first <- err
 			first = nil
-			c.dialMu.Lock()
-			dialWaits := !c.dialGone
-			c.dialMu.Unlock()
-			if err != nil && permanent(err) && dialWaits {
+			if err != nil && permanent(err) && !c.dialGone.Load() {
 				return // Dial reports it and gives up
 			}
 		}
