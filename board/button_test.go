@@ -97,22 +97,34 @@ func TestButton(t *testing.T) {
 			if pin.Pull() != wantPull {
 				t.Errorf("pull %s, want %s", pin.Pull(), wantPull)
 			}
+			// Presses are taken in this goroutine, between samples: the
+			// loop keeps one pending press and drops any other (the agent
+			// takes them at once). An edge is taken only once the loop is
+			// back in WaitForEdge, so by then the previous sample's press,
+			// if any, is in the channel. A consumer goroutine of its own
+			// could fall behind under qemu and lose the second press.
 			var got []Press
-			done := make(chan struct{})
-			go func() {
-				for p := range presses {
-					got = append(got, p)
+			take := func() {
+				for {
+					select {
+					case p := <-presses:
+						got = append(got, p)
+					default:
+						return
+					}
 				}
-				close(done)
-			}()
+			}
 			t0 := time.Unix(1e9, 0)
 			for _, s := range tc.samples {
 				pin.EdgesChan <- s.level // WaitForEdge sets the level and returns
-				clk <- t0.Add(s.at)      // the loop reads the pin, then the clock
+				take()
+				clk <- t0.Add(s.at) // the loop reads the pin, then the clock
 			}
 			cancel()
 			close(pin.EdgesChan)
-			<-done
+			for p := range presses {
+				got = append(got, p)
+			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("presses %+v, want %+v", got, tc.want)
 			}
