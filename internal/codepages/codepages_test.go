@@ -1,0 +1,196 @@
+package codepages
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// releasable picks the executable's read-only mappings that hold no
+// private copy of a page, and nothing else: not its data, not a RELRO
+// segment the dynamic loader wrote, not the loader, the vDSO or the heap.
+func TestReleasable(t *testing.T) {
+	static := fixture(t, "static.smaps") // CGO_ENABLED=0 go build, as released
+	pie := fixture(t, "pie.smaps")       // go build -buildmode=pie: ld.so, RELRO
+	tests := []struct {
+		name    string
+		smaps   string
+		pc      uint64
+		want    []string // start-end perms
+		wantRSS int64
+		wantErr string
+	}{
+		{
+			name:    "static binary: code and read-only data, not the data segment",
+			smaps:   static,
+			pc:      0x401234,
+			want:    []string{"400000-496000 r-xp", "496000-562000 r--p"},
+			wantRSS: (600 + 816) << 10,
+		},
+		{
+			name:    "the pc may be in any mapping of the executable",
+			smaps:   static,
+			pc:      0x4a0000,
+			want:    []string{"400000-496000 r-xp", "496000-562000 r--p"},
+			wantRSS: (600 + 816) << 10,
+		},
+		{
+			name:  "PIE: the RELRO segment holds relocated copies and stays",
+			smaps: pie,
+			pc:    0x560e0ad7d000,
+			want:  []string{"560e0ad7c000-560e0ae12000 r-xp", "560e0ae12000-560e0aee0000 r--p"},
+			wantRSS: func() int64 {
+				// the two mappings' Rss lines in the fixture
+				return rssOf(t, pie, "560e0ad7c000") + rssOf(t, pie, "560e0ae12000")
+			}(),
+		},
+		{
+			name: "a binary replaced on disk while it runs",
+			smaps: strings.ReplaceAll(static, "/opt/board login/boardlogin",
+				"/opt/board login/boardlogin (deleted)"),
+			pc:      0x401234,
+			want:    []string{"400000-496000 r-xp", "496000-562000 r--p"},
+			wantRSS: (600 + 816) << 10,
+		},
+		{
+			name: "a locked mapping is left alone",
+			smaps: strings.Replace(static, "VmFlags: rd ex mr mw me",
+				"VmFlags: rd ex mr mw me lo", 1),
+			pc:      0x401234,
+			want:    []string{"496000-562000 r--p"},
+			wantRSS: 816 << 10,
+		},
+		{
+			name: "a code page with a private copy (a debugger's breakpoint) keeps its mapping",
+			smaps: strings.Replace(static, "Anonymous:             0 kB",
+				"Anonymous:             4 kB", 1),
+			pc:      0x401234,
+			want:    []string{"496000-562000 r--p"},
+			wantRSS: 816 << 10,
+		},
+		{
+			name:    "a pc in no file mapping",
+			smaps:   static,
+			pc:      0x56b100, // the anonymous mapping after the data segment
+			wantErr: errNoMapping.Error(),
+		},
+		{
+			name:    "a field before any mapping",
+			smaps:   "Rss:  4 kB\n",
+			wantErr: "smaps line 1: a field before any mapping",
+		},
+		{
+			name:    "a damaged header",
+			smaps:   "00400000 r-xp 00000000 fe:00 1 /x\n",
+			wantErr: `smaps line 1: bad address range "00400000"`,
+		},
+		{
+			name:    "a damaged size",
+			smaps:   "00400000-00401000 r-xp 00000000 fe:00 1 /x\nRss: lots\n",
+			wantErr: `smaps line 2: Rss: want a size in kB, got "lots"`,
+		},
+		{
+			name:    "an empty file",
+			smaps:   "",
+			wantErr: errNoMapping.Error(),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, rss, err := releasable(strings.NewReader(tt.smaps), tt.pc)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, s := range got {
+				names = append(names, fmt.Sprintf("%x-%x %s", s.start, s.end, s.perms))
+			}
+			if strings.Join(names, ", ") != strings.Join(tt.want, ", ") {
+				t.Errorf("mappings = %q, want %q", names, tt.want)
+			}
+			if rss != tt.wantRSS {
+				t.Errorf("rss = %d, want %d", rss, tt.wantRSS)
+			}
+		})
+	}
+}
+
+// rssOf reads the Rss line of the mapping starting at start.
+func rssOf(t *testing.T, smaps, start string) int64 {
+	t.Helper()
+	all, err := parseSmaps(strings.NewReader(smaps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if fmt.Sprintf("%x", s.start) == start {
+			return s.rss
+		}
+	}
+	t.Fatalf("no mapping at %s", start)
+	return 0
+}
+
+// Every mapping of a real smaps file is read, with its sizes.
+func TestParseSmapsReadsEveryMapping(t *testing.T) {
+	all, err := parseSmaps(strings.NewReader(fixture(t, "pie.smaps")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := strings.Count("\n"+fixture(t, "pie.smaps"), "\nVmFlags:")
+	if len(all) != headers {
+		t.Fatalf("%d mappings, want %d", len(all), headers)
+	}
+	var anon int64
+	for _, s := range all {
+		anon += s.anonymous
+	}
+	if anon == 0 {
+		t.Fatal("no Anonymous sizes read")
+	}
+}
+
+// Whatever smaps holds, releasable neither panics nor hands out a mapping
+// that could hold a written page.
+func FuzzReleasable(f *testing.F) {
+	for _, name := range []string{"static.smaps", "pie.smaps"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b[:min(len(b), 4096)]), uint64(0x401234))
+	}
+	f.Add("00400000-00401000 r-xp 00000000 fe:00 1 /x\nRss: 4 kB\nAnonymous: 0 kB\n", uint64(0x400000))
+	f.Fuzz(func(t *testing.T, smaps string, pc uint64) {
+		spans, rss, err := releasable(strings.NewReader(smaps), pc)
+		if err != nil {
+			return
+		}
+		var sum int64
+		for _, s := range spans {
+			if s.perms[1] == 'w' || s.perms[3] != 'p' || s.anonymous != 0 || s.locked || s.file == "" || s.end <= s.start {
+				t.Fatalf("released %+v", s)
+			}
+			sum += s.rss
+		}
+		if sum != rss {
+			t.Fatalf("rss %d, mappings hold %d", rss, sum)
+		}
+	})
+}
