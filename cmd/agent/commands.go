@@ -172,6 +172,8 @@ func runAgent(ctx context.Context, cfg *Config, env agentEnv) error {
 	s.trim = func() { trimmer.maybeTrim() }
 	log.Info("starting", "version", version, "profiles", profileNames(cfg), "broker", cfg.MQTTBroker,
 		"display", describeScreens(scr), "cache", cfg.Cache)
+	// Start-up is over: most of the code that ran for it will not run again.
+	trimmer.releaseCode()
 	return s.Run(ctx)
 }
 

@@ -275,6 +275,12 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	if !strings.Contains(stderr.String(), "level=DEBUG") {
 		t.Error("no debug line in the log: the redaction check ran on too little")
 	}
+
+	// 8. The code pages were released when start-up was over, when a code
+	// was shown and after each publish (three at least).
+	if n := strings.Count(stderr.String(), `msg="released code pages" kB=`); n < 3 {
+		t.Errorf("code pages released %d times, want 3 or more; log:\n%s", n, stderr.String())
+	}
 }
 
 func (e *e2eEnv) isAccessToken(s string) bool {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ func TestMemTrimmerWaitsForTheFirstCollection(t *testing.T) {
 	m := newMemTrimmer(discardLog())
 	calls := 0
 	m.free = func() { calls++ }
+	m.release = func() (int64, error) { return 0, nil }
 	// The test binary may have collected already; the trimmer only learns
 	// of a collection after its own start.
 	if m.maybeTrim() || calls != 0 {
@@ -90,8 +93,9 @@ func TestMemTrimmerReleasesFreedMemory(t *testing.T) {
 	}
 }
 
-// The supervisor trims after publishing, before it sleeps until the next
-// refresh, and at no other time (not while a code is shown).
+// The supervisor trims before it sleeps: after publishing (until the next
+// refresh), once a code is shown (before the first poll) and when it goes
+// idle; not while it works (requesting a code, polling, refreshing).
 func TestSupervisorTrimsAfterPublishing(t *testing.T) {
 	tr := &trace{}
 	clk := &fakeClock{tr: tr, now: t0}
@@ -100,7 +104,7 @@ func TestSupervisorTrimsAfterPublishing(t *testing.T) {
 		{op: "silent", sess: sess(t0.Add(55*time.Minute), time.Hour, "AT2")}}
 	got := runSupervisor(t, script, supervisorOpts{RefreshMargin: 5 * time.Minute, RetryMin: time.Second, RetryMax: time.Minute},
 		clk, tr, func(s *supervisor) { s.trim = func() { tr.add("trim") } })
-	want := []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "poll -> ok",
+	want := []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "trim", "poll -> ok",
 		"token graph AT1", "view signed-in ada@example.test", "state signed_in", "trim", "wait 54m0s",
 		"silent -> ok", "token graph AT2", "view signed-in ada@example.test", "state signed_in", "trim", "wait 55m0s",
 		"silent: end of script", "clear graph"}
@@ -110,6 +114,52 @@ func TestSupervisorTrimsAfterPublishing(t *testing.T) {
 	})
 	if !slices.Equal(got, want) {
 		t.Errorf("trace:\n got %q\nwant %q", got, want)
+	}
+
+	tr = &trace{}
+	clk = &fakeClock{tr: tr, now: t0}
+	script = []call{{op: "silent", err: errNeedsSignIn}, {op: "code"}, {op: "poll", err: errExpired},
+		{op: "code"}, {op: "poll", err: errExpired}, {op: "code"}}
+	got = runSupervisor(t, script, supervisorOpts{MaxUnusedCodes: 2, IdleWait: time.Hour, RetryMin: time.Second, RetryMax: time.Minute},
+		clk, tr, func(s *supervisor) { s.trim = func() { tr.add("trim") } })
+	want = []string{"silent -> no refresh token", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "trim", "poll -> code expired",
+		"code -> ok", "view code WDJB-MJHT", "state awaiting_user", "trim", "poll -> code expired",
+		"view idle 2 codes expired unused: press the button for a new code", "state error 2 codes expired unused: press the button for a new code",
+		"trim", "wait 1h0m0s", "code -> ok", "view code WDJB-MJHT", "state awaiting_user", "trim", "poll: end of script"}
+	got = slices.DeleteFunc(got, func(l string) bool {
+		return l == "view starting" || l == "state starting" || l == "view stopped boardlogin stopped" || l == "offline"
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("idle trace:\n got %q\nwant %q", got, want)
+	}
+}
+
+// Code pages are released at every quiet moment, before and after the
+// runtime's first collection, and a failure to release them changes
+// nothing else.
+func TestMemTrimmerReleasesCodeAtEveryCall(t *testing.T) {
+	var logs bytes.Buffer
+	m := newMemTrimmer(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	var order []string
+	m.free = func() { order = append(order, "free") }
+	m.release = func() (int64, error) { order = append(order, "release"); return 3 << 20, nil }
+	m.maybeTrim()
+	m.collected.Store(true)
+	m.maybeTrim()
+	// The heap trim's collection reads the function tables: it goes first.
+	if want := []string{"release", "free", "release"}; !slices.Equal(order, want) {
+		t.Fatalf("calls %q, want %q", order, want)
+	}
+	if !strings.Contains(logs.String(), "released code pages") || !strings.Contains(logs.String(), "kB=3072") {
+		t.Errorf("log: %s", logs.String())
+	}
+	logs.Reset()
+	m.release = func() (int64, error) { order = append(order, "release"); return 0, errors.ErrUnsupported }
+	if !m.maybeTrim() || len(order) != 5 {
+		t.Fatalf("after a failed release: trimmed false or calls %q", order)
+	}
+	if !strings.Contains(logs.String(), "level=DEBUG msg=\"code pages stay resident\" err=\"unsupported operation\"") {
+		t.Errorf("log: %s", logs.String())
 	}
 }
 

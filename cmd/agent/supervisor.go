@@ -192,8 +192,10 @@ type supervisor struct {
 	jitter func(max time.Duration) time.Duration
 	// secret is told every access token, so the log redactor knows them.
 	secret func(string)
-	// trim, if set, runs once tokens are published, before the sleep until
-	// the next refresh: the agent's quiet moment (memTrimmer.maybeTrim).
+	// trim, if set, runs at the agent's quiet moments, before it sleeps:
+	// once tokens are published (until the next refresh), once a code is
+	// shown (the first poll is an interval away) and when it goes idle
+	// (memTrimmer.maybeTrim).
 	trim func()
 
 	sess       *session
@@ -450,6 +452,9 @@ func (s *supervisor) deviceCode(ctx context.Context) step {
 			VerificationURIC: code.VerificationURIComplete, ExpiresAt: code.ExpiresAt, Issued: s.clk.Now()})
 		s.state(agentState{State: "awaiting_user", UserCode: code.UserCode, VerificationURI: code.VerificationURI,
 			VerificationURIC: code.VerificationURIComplete, ExpiresAt: code.ExpiresAt})
+		if s.trim != nil {
+			s.trim() // a quiet moment: the first poll is an interval away
+		}
 
 		sess, interrupted, err := s.poll(ctx, code)
 		if ctx.Err() != nil {
@@ -578,6 +583,9 @@ func (s *supervisor) idle(ctx context.Context, unused int) bool {
 	s.log.Warn("idle", "codes_unused", unused, "next_code_in", s.opts.IdleWait.String())
 	s.show(view{Kind: viewIdle, Message: msg})
 	s.state(agentState{State: "error", Error: msg})
+	if s.trim != nil {
+		s.trim() // a quiet moment: nothing runs until a press or IdleWait
+	}
 	return s.wait(ctx, s.opts.IdleWait, true) != wokeCancel
 }
 
