@@ -15,22 +15,24 @@ package codepages
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 )
 
 // span is one mapping of /proc/self/smaps.
 type span struct {
-	start, end uint64 // addresses
-	perms      string // "r-xp"
-	file       string // device and inode: "fe:00 247278"
-	rss        int64  // bytes resident
-	anonymous  int64  // bytes of private copies (copy-on-write)
-	locked     bool   // VmFlags has "lo" (mlock)
+	start, end uint64  // addresses
+	perms      [4]byte // "r-xp"
+	file       fileID  // zero for an anonymous mapping
+	rss        int64   // bytes resident
+	anonymous  int64   // bytes of private copies (copy-on-write)
+	locked     bool    // VmFlags has "lo" (mlock)
 }
+
+// fileID names the file a mapping maps: its device and inode.
+type fileID struct{ dev, inode uint64 }
 
 // errNoMapping means no mapping of smaps holds the given code address.
 var errNoMapping = errors.New("no file mapping holds this program's code")
@@ -51,17 +53,17 @@ func releasable(smaps io.Reader, pc uint64) ([]span, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	file := ""
+	var file fileID
 	for _, s := range all {
-		if s.start <= pc && pc < s.end && s.file != "" {
+		if s.start <= pc && pc < s.end && s.file != (fileID{}) {
 			file = s.file
 			break
 		}
 	}
-	if file == "" {
+	if file == (fileID{}) {
 		return nil, 0, errNoMapping
 	}
-	var out []span
+	out := all[:0]
 	var rss int64
 	for _, s := range all {
 		if s.file != file || s.perms[1] == 'w' || s.perms[3] != 'p' || s.anonymous != 0 || s.locked {
@@ -73,37 +75,37 @@ func releasable(smaps io.Reader, pc uint64) ([]span, int64, error) {
 	return out, rss, nil
 }
 
-// parseSmaps reads the mappings of a /proc/<pid>/smaps file. A mapping's
-// file is "" when it is anonymous (inode 0).
+// parseSmaps reads the mappings of a /proc/<pid>/smaps file. It works on
+// the scanner's bytes: the agent reads the file at every quiet moment, and
+// a string per line would be 850 allocations each time.
 func parseSmaps(r io.Reader) ([]span, error) {
-	var out []span
+	out := make([]span, 0, 64) // a Go program has 20 to 40 mappings
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 512), 64<<10) // a line holds at most a path
+	sc.Buffer(make([]byte, 0, 4096), 64<<10) // a line holds at most a path
 	line := 0
 	for sc.Scan() {
 		line++
-		text := sc.Text()
-		key, value, isField := strings.Cut(text, ":")
-		if isField && !strings.ContainsAny(key, " -") {
+		text := sc.Bytes()
+		if key, value, ok := bytes.Cut(text, []byte(":")); ok && isFieldName(key) {
 			// "Rss:    8 kB", "VmFlags: rd ex mr mw me", ...
 			if len(out) == 0 {
 				return nil, fmt.Errorf("smaps line %d: a field before any mapping", line)
 			}
 			cur := &out[len(out)-1]
-			switch key {
+			switch string(key) {
 			case "Rss", "Anonymous":
 				n, err := kilobytes(value)
 				if err != nil {
 					return nil, fmt.Errorf("smaps line %d: %s: %w", line, key, err)
 				}
-				if key == "Rss" {
+				if string(key) == "Rss" {
 					cur.rss = n
 				} else {
 					cur.anonymous = n
 				}
 			case "VmFlags":
-				for _, f := range strings.Fields(value) {
-					if f == "lo" {
+				for f := range bytes.FieldsSeq(value) {
+					if string(f) == "lo" {
 						cur.locked = true
 					}
 				}
@@ -122,39 +124,96 @@ func parseSmaps(r io.Reader) ([]span, error) {
 	return out, nil
 }
 
+// isFieldName says whether key names a field ("Rss", "VmFlags") rather
+// than being the start of a mapping's first line, which holds spaces.
+func isFieldName(key []byte) bool {
+	return len(key) > 0 && bytes.IndexAny(key, " -") < 0
+}
+
 // parseHeader parses a mapping's first line:
 //
 //	00400000-00452000 r-xp 00000000 fe:01 1234   /usr/bin/boardlogin
-func parseHeader(text string) (span, error) {
-	f := strings.Fields(text)
-	if len(f) < 5 {
+func parseHeader(text []byte) (span, error) {
+	var f [5][]byte
+	n := 0
+	for field := range bytes.FieldsSeq(text) {
+		if n == len(f) {
+			break // the path
+		}
+		f[n] = field
+		n++
+	}
+	if n < len(f) {
 		return span{}, fmt.Errorf("not a mapping: %q", text)
 	}
-	lo, hi, ok := strings.Cut(f[0], "-")
-	start, err1 := strconv.ParseUint(lo, 16, 64)
-	end, err2 := strconv.ParseUint(hi, 16, 64)
-	if !ok || err1 != nil || err2 != nil || end <= start {
+	lo, hi, ok := bytes.Cut(f[0], []byte("-"))
+	start, ok1 := parseHex(lo)
+	end, ok2 := parseHex(hi)
+	if !ok || !ok1 || !ok2 || end <= start {
 		return span{}, fmt.Errorf("bad address range %q", f[0])
 	}
 	if len(f[1]) != 4 {
 		return span{}, fmt.Errorf("bad permissions %q", f[1])
 	}
-	s := span{start: start, end: end, perms: f[1]}
-	if f[4] != "0" {
-		s.file = f[3] + " " + f[4]
+	s := span{start: start, end: end}
+	copy(s.perms[:], f[1])
+	major, minor, ok := bytes.Cut(f[3], []byte(":"))
+	maj, ok1 := parseHex(major)
+	mnr, ok2 := parseHex(minor)
+	inode, ok3 := parseDecimal(f[4])
+	if !ok || !ok1 || !ok2 || !ok3 || maj > 0xffffffff || mnr > 0xffffffff {
+		return span{}, fmt.Errorf("bad device or inode %q %q", f[3], f[4])
+	}
+	if inode != 0 {
+		s.file = fileID{dev: maj<<32 | mnr, inode: inode}
 	}
 	return s, nil
 }
 
 // kilobytes parses "     8 kB".
-func kilobytes(v string) (int64, error) {
-	n, unit, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok || unit != "kB" {
-		return 0, fmt.Errorf("want a size in kB, got %q", strings.TrimSpace(v))
+func kilobytes(v []byte) (int64, error) {
+	n, unit, ok := bytes.Cut(bytes.TrimSpace(v), []byte(" "))
+	if !ok || string(unit) != "kB" {
+		return 0, fmt.Errorf("want a size in kB, got %q", bytes.TrimSpace(v))
 	}
-	k, err := strconv.ParseInt(n, 10, 64)
-	if err != nil || k < 0 || k > 1<<40 {
+	k, ok := parseDecimal(n)
+	if !ok || k > 1<<40 {
 		return 0, fmt.Errorf("bad size %q", n)
 	}
-	return k << 10, nil
+	return int64(k) << 10, nil
+}
+
+// parseHex parses 1 to 16 hexadecimal digits.
+func parseHex(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, true
+}
+
+// parseDecimal parses 1 to 19 decimal digits.
+func parseDecimal(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }

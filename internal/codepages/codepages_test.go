@@ -95,6 +95,11 @@ func TestReleasable(t *testing.T) {
 			wantErr: `smaps line 1: bad address range "00400000"`,
 		},
 		{
+			name:    "a damaged device",
+			smaps:   "00400000-00401000 r-xp 00000000 fe00 1 /x\n",
+			wantErr: `smaps line 1: bad device or inode "fe00" "1"`,
+		},
+		{
 			name:    "a damaged size",
 			smaps:   "00400000-00401000 r-xp 00000000 fe:00 1 /x\nRss: lots\n",
 			wantErr: `smaps line 2: Rss: want a size in kB, got "lots"`,
@@ -119,7 +124,7 @@ func TestReleasable(t *testing.T) {
 			}
 			var names []string
 			for _, s := range got {
-				names = append(names, fmt.Sprintf("%x-%x %s", s.start, s.end, s.perms))
+				names = append(names, fmt.Sprintf("%x-%x %s", s.start, s.end, s.perms[:]))
 			}
 			if strings.Join(names, ", ") != strings.Join(tt.want, ", ") {
 				t.Errorf("mappings = %q, want %q", names, tt.want)
@@ -184,7 +189,7 @@ func FuzzReleasable(f *testing.F) {
 		}
 		var sum int64
 		for _, s := range spans {
-			if s.perms[1] == 'w' || s.perms[3] != 'p' || s.anonymous != 0 || s.locked || s.file == "" || s.end <= s.start {
+			if s.perms[1] == 'w' || s.perms[3] != 'p' || s.anonymous != 0 || s.locked || s.file == (fileID{}) || s.end <= s.start {
 				t.Fatalf("released %+v", s)
 			}
 			sum += s.rss

@@ -9,7 +9,8 @@ import (
 	"syscall"
 )
 
-// madvDontNeed is MADV_DONTNEED, the same on every Linux architecture.
+// madvDontNeed is MADV_DONTNEED, the same on every architecture Go
+// supports on Linux.
 const madvDontNeed = 4
 
 // Release unmaps the resident pages of the running executable's code and
@@ -33,7 +34,7 @@ func Release() (int64, error) {
 			return 0, fmt.Errorf("codepages: mapping %#x-%#x is beyond the address space", s.start, s.end)
 		}
 		if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, uintptr(s.start), uintptr(s.end-s.start), madvDontNeed); e != 0 {
-			return 0, fmt.Errorf("codepages: madvise %#x-%#x %s: %w", s.start, s.end, s.perms, e)
+			return 0, fmt.Errorf("codepages: madvise %#x-%#x %s: %w", s.start, s.end, s.perms[:], e)
 		}
 	}
 	return rss, nil
