@@ -277,9 +277,14 @@ func TestE2EBinaryFullFlow(t *testing.T) {
 	}
 
 	// 8. The code pages were released when start-up was over, when a code
-	// was shown and after each publish (three at least).
-	if n := strings.Count(stderr.String(), `msg="released code pages" kB=`); n < 3 {
-		t.Errorf("code pages released %d times, want 3 or more; log:\n%s", n, stderr.String())
+	// was shown and after each publish (three at least). Under qemu-user,
+	// whose /proc/self/smaps cannot be trusted, the agent keeps them.
+	want := `msg="released code pages" kB=`
+	if len(testenv.Emulator()) > 0 {
+		want = `msg="code pages stay resident" err="codepages: smaps shows this program's code as not executable`
+	}
+	if n := strings.Count(stderr.String(), want); n < 3 {
+		t.Errorf("%d lines %s, want 3 or more; log:\n%s", n, want, stderr.String())
 	}
 }
 

@@ -37,18 +37,28 @@ type fileID struct{ dev, inode uint64 }
 // errNoMapping means no mapping of smaps holds the given code address.
 var errNoMapping = errors.New("no file mapping holds this program's code")
 
-// releasable parses smaps and returns the mappings Release may unmap: those
-// of the file that holds the code at pc (the executable), private, never
-// writable, with no private copy of any page and not locked, and the bytes
-// resident in them.
+// errNotExecutable means smaps shows the mapping that holds the program's
+// running code as not executable, so it does not describe this process's
+// memory faithfully. qemu-user does that: it reports the guest's code as
+// r--p, and its ranges one page off, so that a release by them would
+// throw away the first page of the data segment.
+var errNotExecutable = errors.New("smaps shows this program's code as not executable (run under an emulator such as qemu-user?): its ranges cannot be trusted")
+
+// releasable parses smaps and returns the ranges Release may unmap: the
+// mappings of the file that holds the code at pc (the executable) that are
+// private, never writable, hold no private copy of any page and are not
+// locked, less any page that borders a writable mapping; and about how
+// many bytes are resident in them (the mappings' Rss).
 //
 // The checks are what makes MADV_DONTNEED harmless: it throws away private
 // copies of pages, so a mapping that was ever written (a writable data
 // segment, or a RELRO segment the dynamic loader relocated and then made
 // read-only) must be left alone, and its Anonymous count says whether it
 // holds any. Locked mappings were locked for a reason, and the kernel
-// refuses them anyway.
-func releasable(smaps io.Reader, pc uint64) ([]span, int64, error) {
+// refuses them anyway. The border pages are kept in case a range is
+// reported a page off; the kernel's are exact, and keeping them costs a
+// page or two.
+func releasable(smaps io.Reader, pc uint64, pageSize uint64) ([]span, int64, error) {
 	all, err := parseSmaps(smaps)
 	if err != nil {
 		return nil, 0, err
@@ -56,6 +66,9 @@ func releasable(smaps io.Reader, pc uint64) ([]span, int64, error) {
 	var file fileID
 	for _, s := range all {
 		if s.start <= pc && pc < s.end && s.file != (fileID{}) {
+			if s.perms[2] != 'x' {
+				return nil, 0, errNotExecutable
+			}
 			file = s.file
 			break
 		}
@@ -63,10 +76,19 @@ func releasable(smaps io.Reader, pc uint64) ([]span, int64, error) {
 	if file == (fileID{}) {
 		return nil, 0, errNoMapping
 	}
-	out := all[:0]
+	var out []span
 	var rss int64
-	for _, s := range all {
+	for i, s := range all {
 		if s.file != file || s.perms[1] == 'w' || s.perms[3] != 'p' || s.anonymous != 0 || s.locked {
+			continue
+		}
+		if i > 0 && all[i-1].end == s.start && all[i-1].perms[1] == 'w' {
+			s.start += pageSize
+		}
+		if i+1 < len(all) && all[i+1].start == s.end && all[i+1].perms[1] == 'w' {
+			s.end -= pageSize
+		}
+		if s.start >= s.end {
 			continue
 		}
 		out = append(out, s)
@@ -149,7 +171,7 @@ func parseHeader(text []byte) (span, error) {
 	lo, hi, ok := bytes.Cut(f[0], []byte("-"))
 	start, ok1 := parseHex(lo)
 	end, ok2 := parseHex(hi)
-	if !ok || !ok1 || !ok2 || end <= start {
+	if !ok || !ok1 || !ok2 || end <= start || start%4096 != 0 || end%4096 != 0 {
 		return span{}, fmt.Errorf("bad address range %q", f[0])
 	}
 	if len(f[1]) != 4 {

@@ -24,7 +24,7 @@ func Release() (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("codepages: %w", err)
 	}
-	spans, rss, err := releasable(f, pcOfResidentCode())
+	spans, rss, err := releasable(f, pcOfResidentCode(), uint64(os.Getpagesize()))
 	f.Close()
 	if err != nil {
 		return 0, fmt.Errorf("codepages: %w", err)
