@@ -26,6 +26,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -201,6 +202,11 @@ func measureAgent(out io.Writer, bin, work, mode string, refreshes int) error {
 		}
 	}
 	pid := cmd.Process.Pid
+	// The last token is issued, but the agent is still at work on it
+	// (saving, publishing, trimming): the figures are read once it has
+	// used no CPU for 100 ms, that is, once it sleeps until the next
+	// refresh. Under emulation a refresh takes about 0.1 s of CPU.
+	quiet := waitQuiet(pid, 100*time.Millisecond, 3*time.Second)
 	// The binary's pages are RssFile, or RssShmem where it lives on tmpfs
 	// (the initramfs of scripts/measure-rss-arm).
 	hwm, anon, file := status(pid, "VmHWM"), status(pid, "RssAnon"), status(pid, "RssFile", "RssShmem")
@@ -221,8 +227,12 @@ func measureAgent(out io.Writer, bin, work, mode string, refreshes int) error {
 	cmd.Process.Signal(syscall.SIGTERM)
 	err = cmd.Wait()
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	fmt.Fprintf(out, "%-12s peak RSS (VmHWM) %s; at end %s anon + %s file (anon after 10%% of refreshes: %s); %d refreshes, %s, cpu %s, exit %v\n",
-		"flow-"+mode, hwm, anon, file, anonMid, p.idp.Issued()-issued0, time.Since(start).Round(time.Second), cpu.Round(time.Millisecond), err)
+	asleep := "asleep"
+	if !quiet {
+		asleep = "still busy"
+	}
+	fmt.Fprintf(out, "%-12s peak RSS (VmHWM) %s; at end (%s) %s anon + %s file (anon after 10%% of refreshes: %s); %d refreshes, %s, cpu %s, exit %v\n",
+		"flow-"+mode, hwm, asleep, anon, file, anonMid, p.idp.Issued()-issued0, time.Since(start).Round(time.Second), cpu.Round(time.Millisecond), err)
 	fmt.Fprintf(out, "%-12s binary pages resident at end: %s\n", "", sections)
 	return nil
 }
@@ -303,6 +313,38 @@ func residentSections(pid int, bin string) (string, error) {
 
 // status reads fields of /proc/<pid>/status, given in kB, and shows their
 // sum as MiB.
+// waitQuiet waits until the process has used no CPU time for quiet (as
+// /proc/<pid>/stat counts it, in clock ticks), for at most limit, and says
+// whether it saw that.
+func waitQuiet(pid int, quiet, limit time.Duration) bool {
+	cpu := func() string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return ""
+		}
+		// utime and stime are fields 14 and 15; the command name (field
+		// 2) is in parentheses and may hold spaces.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			return ""
+		}
+		return f[11] + " " + f[12]
+	}
+	deadline := time.Now().Add(limit)
+	last, since := cpu(), time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		if now := cpu(); now != last || now == "" {
+			last, since = now, time.Now()
+			continue
+		}
+		if time.Since(since) >= quiet {
+			return true
+		}
+	}
+	return false
+}
+
 func status(pid int, fields ...string) string {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	sum, found := 0, 0
