@@ -91,11 +91,12 @@ func applyGCPercent(log *slog.Logger) {
 // pages stay in the page cache, clean and reclaimable, and what runs next
 // maps them again with minor faults. Measured with scripts/measure-rss
 // (amd64, GOMAXPROCS=1, 2026-12-02), before and after: the sign-in flow
-// with one pinned root peaks at 9,284 and at 8,532 to 8,664 kB; the agent
-// asleep between refreshes holds 9.1 and 3.6 MiB (1.7 anonymous, 1.9 of
-// its binary); the CPU time of a 20-refresh soak is 44 and 77 to 80 ms,
-// about 1.6 ms more per refresh (the read of /proc/self/smaps and the
-// faults).
+// with one pinned root peaks at 9,284 and at 8,480 to 8,664 kB; the agent
+// asleep between refreshes holds 9.1 and 3.4 to 3.6 MiB (1.4 to 1.7
+// anonymous, 1.9 of its binary); the CPU time of a 20-refresh soak is 44
+// and 67 to 80 ms, 1 to 2 ms more per refresh (the read of
+// /proc/self/smaps and the faults). On 32-bit ARM (scripts/measure-rss-arm)
+// the pinned flow peaks at 7.7 instead of 8.7 MiB.
 type memTrimmer struct {
 	free      func()                // debug.FreeOSMemory; tests count the calls
 	release   func() (int64, error) // codepages.Release; tests count the calls
