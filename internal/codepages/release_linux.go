@@ -14,11 +14,13 @@ import (
 const madvDontNeed = 4
 
 // Release unmaps the resident pages of the running executable's code and
-// read-only data (madvise MADV_DONTNEED) and reports how many bytes were
-// resident in them. It never touches a page the process has written, so
-// nothing is lost, and the code it unmaps is mapped again, from the page
-// cache, when it next runs. It costs a read of /proc/self/smaps (about a
-// millisecond) and the minor faults that follow.
+// read-only data (madvise MADV_DONTNEED) and reports about how many bytes
+// were resident in them. It never touches a page the process has written,
+// so nothing is lost, and the code it unmaps is mapped again, from the
+// page cache, when it next runs. Where /proc/self/smaps cannot be trusted
+// (qemu-user) it releases nothing and says why. It costs a read of
+// /proc/self/smaps (0.3 ms on amd64, BenchmarkRelease) and the minor
+// faults that follow.
 func Release() (int64, error) {
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
