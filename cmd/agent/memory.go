@@ -66,9 +66,9 @@ func applyGCPercent(log *slog.Logger) {
 }
 
 // memTrimmer hands freed heap memory back to the kernel at the agent's
-// quiet moment (tokens published, the agent about to sleep until the next
-// refresh), once the runtime has collected garbage on its own at least
-// once.
+// quiet moments (tokens published and the agent about to sleep until the
+// next refresh, a code shown, idle), once the runtime has collected garbage
+// on its own at least once.
 //
 // Without it, the heap grows to the collector's goal between collections
 // and the freed pages stay resident: over a soak of refreshes the live heap
